@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds the local base image snufkin/spark-base:$SPARK_VERSION without any
+# container registry: a Debian bookworm root made by mmdebstrap from the host's
+# own apt sources, a Java 17 runtime, python3, and Spark's jars and bin/ taken
+# from the pyspark package. The layout matches the official apache/spark image
+# (/opt/spark, user spark uid 185, /opt/spark/work-dir), so the Dockerfiles work
+# on either base.
+#
+# A second run with the same inputs does nothing: the image carries a label with
+# the hash of this script and the Spark version, and is rebuilt only when it
+# changes (or with FORCE=1).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+SPARK_VERSION=${SPARK_VERSION:-$SPARK_VERSION_DEFAULT}
+image=${BASE_IMAGE:-snufkin/spark-base:$SPARK_VERSION}
+cache=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}
+sources=${APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
+[ -r "$sources" ] || sources=/etc/apt/sources.list
+
+case "$SPARK_VERSION" in
+  3.5.*|4.*) ;;
+  *) echo "build-base: SPARK_VERSION=$SPARK_VERSION is not a 3.5.x or 4.x release" >&2; exit 64 ;;
+esac
+
+stamp=$( { cat "$0"; echo "$SPARK_VERSION"; } | sha256sum | cut -c1-16)
+if [ "${FORCE:-0}" != 1 ] &&
+   [ "$(docker image inspect -f '{{index .Config.Labels "swarming-spark.base"}}' "$image" 2>/dev/null)" = "$stamp" ]; then
+  echo "build-base: $image is up to date ($stamp)"
+  exit 0
+fi
+
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+rootfs="$cache/rootfs-bookworm-$( { cat "$0"; } | sha256sum | cut -c1-12).tar"
+if [ ! -s "$rootfs" ]; then
+  echo "build-base: making the Debian root (mmdebstrap)"
+  mmdebstrap --variant=apt --quiet \
+    --include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2 \
+    --customize-hook='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"' \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*' \
+    bookworm "$work/rootfs.tar" "$sources"
+  mv "$work/rootfs.tar" "$rootfs"
+fi
+
+dist="$cache/pyspark-$SPARK_VERSION"
+if [ ! -d "$dist/pyspark/jars" ]; then
+  echo "build-base: installing pyspark $SPARK_VERSION to take Spark from it"
+  rm -rf "$dist"
+  python3 -m pip install --quiet --no-deps --no-compile --target "$work/pyspark" "pyspark==$SPARK_VERSION"
+  mv "$work/pyspark" "$dist"
+fi
+
+# Lay Spark out as the official image does: /opt/spark/{bin,sbin,jars,python}.
+ctx="$work/ctx"
+mkdir -p "$ctx/opt/spark/python/lib" "$ctx/opt/spark/work-dir"
+cp -a "$dist/pyspark/jars" "$dist/pyspark/bin" "$dist/pyspark/sbin" "$ctx/opt/spark/"
+cp -a "$dist/pyspark/python/lib/"py4j-*.zip "$ctx/opt/spark/python/lib/"
+# Executors start Python workers with $SPARK_HOME/python/lib/pyspark.zip on
+# PYTHONPATH; the pip package has the module but not the zip.
+(cd "$dist" && python3 -m zipfile -c "$ctx/opt/spark/python/lib/pyspark.zip" pyspark/ >/dev/null)
+# pip does not keep exec bits of package data; the entrypoint runs scripts
+# through bash anyway, but users may not.
+chmod 0755 "$ctx"/opt/spark/bin/* "$ctx"/opt/spark/sbin/*
+tar -C "$ctx" --owner=0 --group=0 -cf "$work/spark.tar" opt
+
+echo "build-base: importing and assembling $image"
+raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f3)"
+docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/dev/null
+cat > "$work/Dockerfile" <<DOCKERFILE
+FROM $raw
+ADD spark.tar /
+RUN chown -R 185:185 /opt/spark/work-dir && chmod 0775 /opt/spark/work-dir
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \\
+    SPARK_HOME=/opt/spark \\
+    PATH=/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    PYTHONPATH=/opt/spark/python/lib/pyspark.zip
+WORKDIR /opt/spark/work-dir
+USER spark
+LABEL swarming-spark.base=$stamp org.apache.spark.version=$SPARK_VERSION
+DOCKERFILE
+cp "$work/spark.tar" "$work/ctx.tar" 2>/dev/null || true
+docker build --quiet -t "$image" -f "$work/Dockerfile" "$work" >/dev/null
+echo "build-base: built $image"
