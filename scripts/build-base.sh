@@ -36,15 +36,19 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-rootfs="$cache/rootfs-bookworm-$( { cat "$0"; } | sha256sum | cut -c1-12).tar"
+# The root's own inputs, so that editing the rest of this script does not
+# rebuild it.
+include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2
+add_user='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"'
+slim='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*'
+rootfs="$cache/rootfs-bookworm-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"
 if [ ! -s "$rootfs" ]; then
   echo "build-base: making the Debian root (mmdebstrap)"
-  mmdebstrap --variant=apt --quiet \
-    --include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2 \
-    --customize-hook='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"' \
-    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*' \
+  mmdebstrap --variant=apt --quiet --include="$include" \
+    --customize-hook="$add_user" --customize-hook="$slim" \
     bookworm "$work/rootfs.tar" "$sources"
   mv "$work/rootfs.tar" "$rootfs"
+  find "$cache" -maxdepth 1 -name "rootfs-bookworm-*.tar" ! -path "$rootfs" -delete
 fi
 
 dist="$cache/pyspark-$SPARK_VERSION"
@@ -62,16 +66,30 @@ cp -a "$dist/pyspark/jars" "$dist/pyspark/bin" "$dist/pyspark/sbin" "$ctx/opt/sp
 cp -a "$dist/pyspark/python/lib/"py4j-*.zip "$ctx/opt/spark/python/lib/"
 # Executors start Python workers with $SPARK_HOME/python/lib/pyspark.zip on
 # PYTHONPATH; the pip package has the module but not the zip.
-(cd "$dist" && python3 -m zipfile -c "$ctx/opt/spark/python/lib/pyspark.zip" pyspark/ >/dev/null)
+# The Python package without the 460 MB of jars (its data files, such as
+# errors/error-conditions.json, are read from the zip at run time).
+(cd "$dist" && python3 - "$ctx/opt/spark/python/lib/pyspark.zip" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for root, dirs, files in os.walk("pyspark"):
+        dirs[:] = sorted(d for d in dirs if d not in ("jars", "bin", "sbin", "__pycache__"))
+        for f in sorted(files):
+            if not f.endswith(".pyc"):
+                z.write(os.path.join(root, f))
+PY
+)
 # pip does not keep exec bits of package data; the entrypoint runs scripts
 # through bash anyway, but users may not.
 chmod 0755 "$ctx"/opt/spark/bin/* "$ctx"/opt/spark/sbin/*
-tar -C "$ctx" --owner=0 --group=0 -cf "$work/spark.tar" opt
+bctx="$work/bctx"
+mkdir -p "$bctx"
+tar -C "$ctx" --owner=0 --group=0 -cf "$bctx/spark.tar" opt
+rm -rf "$ctx"
 
 echo "build-base: importing and assembling $image"
 raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f3)"
 docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/dev/null
-cat > "$work/Dockerfile" <<DOCKERFILE
+cat > "$bctx/Dockerfile" <<DOCKERFILE
 FROM $raw
 ADD spark.tar /
 RUN chown -R 185:185 /opt/spark/work-dir && chmod 0775 /opt/spark/work-dir
@@ -83,6 +101,5 @@ WORKDIR /opt/spark/work-dir
 USER spark
 LABEL swarming-spark.base=$stamp org.apache.spark.version=$SPARK_VERSION
 DOCKERFILE
-cp "$work/spark.tar" "$work/ctx.tar" 2>/dev/null || true
-docker build --quiet -t "$image" -f "$work/Dockerfile" "$work" >/dev/null
+docker build --quiet -t "$image" "$bctx" >/dev/null
 echo "build-base: built $image"

@@ -1,0 +1,63 @@
+# swarming-spark: `make up` brings up the classic compose cluster and runs a
+# job from the host; `make test` runs every test. `make help` lists targets.
+SHELL := /bin/bash
+include scripts/versions.env
+SPARK_VERSION ?= $(SPARK_VERSION_DEFAULT)
+BASE_IMAGE ?= snufkin/spark-base:$(SPARK_VERSION)
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME ?= 10s
+
+.DEFAULT_GOAL := help
+.PHONY: help host base build images up down job test check unit e2e bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+host: ## install what is missing (docker, compose, mmdebstrap...) and start dockerd
+	@bash scripts/host-setup.sh
+
+base: host ## build the local base image (Debian + Java 17 + Spark from pyspark), if changed
+	@SPARK_VERSION=$(SPARK_VERSION) BASE_IMAGE=$(BASE_IMAGE) bash scripts/build-base.sh
+
+build: ## build the static entrypoint binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
+
+images: base build ## build snufkin/spark-master and snufkin/spark-worker on the local base
+	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -f Dockerfile.master \
+	  -t snufkin/spark-master:latest -t snufkin/spark-master:$(SPARK_VERSION) . >/dev/null
+	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -f Dockerfile.worker \
+	  -t snufkin/spark-worker:latest -t snufkin/spark-worker:$(SPARK_VERSION) . >/dev/null
+	@echo "images: snufkin/spark-master snufkin/spark-worker on $(BASE_IMAGE)"
+
+up: images ## start the compose cluster with 3 workers and run the sample job
+	@bash scripts/cluster.sh venv
+	@bash scripts/cluster.sh up
+
+down: ## remove the compose cluster
+	@bash scripts/cluster.sh down
+
+job: ## run the sample job against the running cluster
+	@bash scripts/cluster.sh job
+
+check: ## gofmt, go vet, staticcheck
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+test: check images ## everything: checks, unit, PID-1, fuzz smoke and end-to-end tests
+	@bash scripts/cluster.sh venv
+	@bash scripts/gotest.sh -race -count=1 -timeout 40m ./...
+
+unit: ## unit tests only (no docker)
+	$(GO) test -short -race ./...
+
+bench: build ## benchmark the supervisor against tini and dumb-init into BENCHMARKS.md
+	@bash scripts/bench.sh
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+	@bash scripts/fuzz.sh $(FUZZTIME)
+
+clean: ## remove build outputs (not the images or caches)
+	rm -rf bin .venv

@@ -1,0 +1,106 @@
+package discovery
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// This file holds the small parsers shared by several sources.
+
+// hostsLine is one parsed /etc/hosts entry.
+type hostsLine struct {
+	addr  netip.Addr
+	names []string
+	text  string // the line without its comment, fields joined by one space
+}
+
+// lookupHosts returns the first /etc/hosts line naming name
+// (case-insensitively), the way glibc's files backend does. Comments and
+// malformed lines are skipped.
+func lookupHosts(hosts []byte, name string) (hostsLine, bool) {
+	sc := bufio.NewScanner(bytes.NewReader(hosts))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		addr, err := netip.ParseAddr(f[0])
+		if err != nil {
+			continue
+		}
+		for _, n := range f[1:] {
+			if strings.EqualFold(n, name) {
+				return hostsLine{addr: addr, names: f[1:], text: strings.Join(f, " ")}, true
+			}
+		}
+	}
+	return hostsLine{}, false
+}
+
+// validHostname reports whether s is a syntactically valid host name:
+// dot-separated labels of letters, digits, "-" and "_" (Docker and
+// Kubernetes names may contain underscores), no empty label except an
+// optional trailing dot, at most 253 characters.
+func validHostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parsePort parses a decimal TCP port 1..65535 (no sign, no leading "0x").
+func parsePort(s string) (int, bool) {
+	if s == "" || len(s) > 5 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, false
+	}
+	return p, true
+}
+
+// parseIP parses an address variable's value. Kubernetes and Docker write
+// bare addresses (IPv6 unbracketed); brackets are tolerated.
+func parseIP(s string) (netip.Addr, bool) {
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// sparkURL builds spark://host:port[,host:port...], bracketing IPv6.
+func sparkURL(hostPorts ...string) string {
+	return "spark://" + strings.Join(hostPorts, ",")
+}
+
+func hostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}

@@ -1,0 +1,170 @@
+// Package boot is the entrypoint's start-up sequence: settings, logging,
+// finding the master, the node's command line and environment, and handing
+// the JVM (or any command) to the supervisor.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+	"github.com/snufkin/swarming-spark/entrypoint/supervisor"
+)
+
+// ExitStatus is an exit status to pass on as is: the child's own, or
+// 128+N after a stop signal N. It is an error only so that it can travel
+// through run() error; main prints nothing for it.
+type ExitStatus int
+
+func (s ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// ErrUsage marks a command line that names no known subcommand (exit 64).
+var ErrUsage = errors.New("usage")
+
+// ErrNoMaster means discovery gave up after ENTRYPOINT_MASTER_WAIT (exit 69).
+var ErrNoMaster = errors.New("no master found")
+
+// Usage is the one-screen help; the settings reference is the command's
+// package doc.
+const Usage = `usage:
+  entrypoint master            run a Spark standalone master
+  entrypoint worker            find the master and run a Spark worker
+  entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
+  entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
+settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
+
+// Main runs the subcommand in args (os.Args[1:]).
+func Main(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no subcommand\n%s", ErrUsage, Usage)
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, Usage)
+		return nil
+	}
+	s, err := settings.Load()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(s, stderr)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "--":
+		if len(args) < 2 {
+			return fmt.Errorf("%w: -- needs a command\n%s", ErrUsage, Usage)
+		}
+		return supervise(supervisor.Config{Args: args[1:], Env: os.Environ()}, s, log)
+	case "master", "worker":
+		if len(args) > 1 {
+			return fmt.Errorf("%w: %s takes no arguments (got %q); use SPARK_*_OPTS for Spark options", ErrUsage, args[0], args[1:])
+		}
+		return startNode(sparkenv.Role(args[0]), s, log)
+	case "explain":
+		role := sparkenv.Worker
+		if len(args) > 1 {
+			role = sparkenv.Role(args[1])
+		}
+		if role != sparkenv.Master && role != sparkenv.Worker || len(args) > 2 {
+			return fmt.Errorf("%w: explain takes master or worker, got %q", ErrUsage, args[1:])
+		}
+		return explain(role, s, stdout)
+	}
+	return fmt.Errorf("%w: unknown subcommand %q\n%s", ErrUsage, args[0], Usage)
+}
+
+func supervise(cfg supervisor.Config, s settings.Settings, log zerolog.Logger) error {
+	cfg.Grace = s.Grace
+	cfg.SignalGroup = s.SignalGroup
+	cfg.Rewrite = s.SignalRewrite
+	cfg.Log = log
+	status, err := supervisor.Run(cfg)
+	if err != nil {
+		return err
+	}
+	return exitStatus(status)
+}
+
+func exitStatus(status int) error {
+	if status == 0 {
+		return nil
+	}
+	return ExitStatus(status)
+}
+
+// startNode is the whole start of a master or worker.
+func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) error {
+	ctx, stop, caught := stopContext()
+	p, err := plan(ctx, role, s, systemInputs(), log, true)
+	stop()
+	if sig := caught(); sig != 0 {
+		log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
+		return ExitStatus(128 + int(sig))
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range p.Removed {
+		log.Info().Str("var", r.Name).Str("value", r.Value).Str("reason", r.Reason).Msg("removed from the jvm's environment")
+	}
+	if err := applyEtc(p, s, log); err != nil {
+		return err
+	}
+	log.Info().Str("role", string(role)).Strs("argv", p.Argv).Str("user", p.User).Msg("starting spark")
+	cfg := supervisor.Config{Args: p.Argv, Env: p.Env, Credential: p.Credential}
+	if p.DecommissionUI != "" {
+		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}
+	}
+	return supervise(cfg, s, log)
+}
+
+// stopContext is cancelled by SIGTERM or SIGINT, so a container stopped
+// while it waits for its master exits at once instead of after the wait.
+func stopContext() (context.Context, func(), func() syscall.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	var got syscall.Signal
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case sig := <-ch:
+			got = sig.(syscall.Signal)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	stop := func() {
+		signal.Stop(ch)
+		cancel()
+		<-done
+	}
+	return ctx, stop, func() syscall.Signal { return got }
+}
+
+// systemInputs reads what discovery looks at from this container.
+func systemInputs() discovery.Inputs {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	in := discovery.Inputs{Env: env, Service: env["SPARK_MASTER_SERVICE"]}
+	in.Hosts, _ = os.ReadFile("/etc/hosts")
+	in.Resolv, _ = os.ReadFile("/etc/resolv.conf")
+	return in
+}

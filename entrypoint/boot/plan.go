@@ -1,0 +1,178 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+)
+
+// Plan is everything the entrypoint decided before starting the JVM; explain
+// prints it, startNode carries it out.
+type Plan struct {
+	Role           sparkenv.Role       `json:"role"`
+	Master         *discovery.Master   `json:"-"`
+	Host           string              `json:"host,omitempty"`
+	Argv           []string            `json:"argv"`
+	Removed        []sparkenv.Removal  `json:"removed_env,omitempty"`
+	JavaOptions    map[string]string   `json:"java_options,omitempty"`
+	User           string              `json:"user"`
+	DecommissionUI string              `json:"decommission_ui,omitempty"`
+	Env            []string            `json:"-"`
+	Credential     *syscall.Credential `json:"-"`
+}
+
+// plan works out the node's command, environment and user. Only a worker
+// looks for its master; wait says whether to retry until
+// ENTRYPOINT_MASTER_WAIT (start) or ask once (explain).
+func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (Plan, error) {
+	p := Plan{Role: role, JavaOptions: map[string]string{}}
+	env, removed, err := sparkenv.Scrub(environ(in.Env))
+	if err != nil {
+		return p, err
+	}
+	p.Removed = removed
+	if _, ok := sparkenv.Lookup(env, "SPARK_HOME"); !ok {
+		env = sparkenv.Set(env, "SPARK_HOME", "/opt/spark")
+	}
+	node := sparkenv.Node{Role: role, SparkHome: sparkenv.Get(env, "SPARK_HOME")}
+	switch role {
+	case sparkenv.Master:
+		node.Host = sparkenv.Get(env, "SPARK_MASTER_HOST")
+		if node.Host == "" {
+			// The container's hostname: Docker, Compose and Kubernetes all
+			// map it to the container's address in /etc/hosts, so the JVM
+			// can bind it, and it is stable across restarts where an IP is
+			// not.
+			if node.Host, err = os.Hostname(); err != nil {
+				return p, fmt.Errorf("hostname: %w", err)
+			}
+		}
+		node.Port = sparkenv.IntOr(env, "SPARK_MASTER_PORT", 7077)
+		node.WebUIPort = sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)
+	case sparkenv.Worker:
+		m, err := findMaster(ctx, s, in, log, wait)
+		if err != nil {
+			return p, err
+		}
+		p.Master = &m
+		node.MasterURL = m.URL
+		if _, ok := sparkenv.Lookup(env, "SPARK_WORKER_DIR"); !ok {
+			// Spark's default, $SPARK_HOME/work, belongs to root in the
+			// official image; work-dir is the one directory both images
+			// give the spark user.
+			env = sparkenv.Set(env, "SPARK_WORKER_DIR", filepath.Join(node.SparkHome, "work-dir"))
+		}
+		node.Host = sparkenv.Get(env, "SPARK_WORKER_HOST")
+		node.Port = sparkenv.IntOr(env, "SPARK_WORKER_PORT", 0)
+		node.WebUIPort = sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081)
+		// Reconnect to the configured name, which the platform keeps
+		// current, not to the address the old master advertised
+		// (SPARK-20529; spark.md §2.5).
+		env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", "spark.worker.preferConfiguredMasterAddress", "true")
+		if v, _ := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", "spark.decommission.enabled"); v == "true" {
+			p.DecommissionUI = "http://127.0.0.1:" + strconv.Itoa(node.WebUIPort)
+		}
+	}
+	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS"} {
+		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !secretKey(k) {
+				p.JavaOptions[k] = v
+			}
+		}
+	}
+	p.Host = node.Host
+	if p.Argv, err = node.Argv(); err != nil {
+		return p, err
+	}
+	p.User, p.Credential, env, err = workloadUser(s.User, env)
+	p.Env = env
+	return p, err
+}
+
+// secretKey reports whether a Spark conf key holds a secret, so explain and
+// the logs never show it.
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "token")
+}
+
+func findMaster(ctx context.Context, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (discovery.Master, error) {
+	sources := strings.Split(s.Discovery, ",")
+	for i := range sources {
+		sources[i] = strings.TrimSpace(sources[i])
+	}
+	if !wait || s.MasterWait == 0 {
+		return discovery.Find(ctx, in, sources)
+	}
+	m, err := discovery.Wait(ctx, in, sources, s.MasterWait, func(attempt int, err error) {
+		log.Info().Int("attempt", attempt).Err(err).Msg("master not found yet")
+	})
+	switch {
+	case err == nil:
+		log.Info().Str("source", m.Source).Str("url", m.URL).Strs("detail", m.Detail).Msg("found the master")
+		return m, nil
+	case errors.Is(err, discovery.ErrInvalid), ctx.Err() != nil:
+		return m, err
+	}
+	return m, fmt.Errorf("%w within ENTRYPOINT_MASTER_WAIT=%s: %w", ErrNoMaster, s.MasterWait, err)
+}
+
+// workloadUser decides who runs the JVM. As root it is ENTRYPOINT_USER (a
+// name or uid[:gid]); anyone else keeps their own identity, since only root
+// can change it.
+func workloadUser(name string, env []string) (string, *syscall.Credential, []string, error) {
+	if os.Geteuid() != 0 {
+		return strconv.Itoa(os.Geteuid()), nil, env, nil
+	}
+	uidStr, gidStr, hasGid := strings.Cut(name, ":")
+	var u *user.User
+	var err error
+	if _, numErr := strconv.Atoi(uidStr); numErr == nil {
+		u, err = user.LookupId(uidStr)
+		if err != nil {
+			// An arbitrary uid with no passwd entry is fine for the kernel.
+			u = &user.User{Uid: uidStr, Gid: uidStr, HomeDir: "/tmp"}
+		}
+	} else if u, err = user.Lookup(uidStr); err != nil {
+		return "", nil, env, fmt.Errorf("%w: ENTRYPOINT_USER=%q: no such user in /etc/passwd", settings.ErrInvalid, name)
+	}
+	if hasGid {
+		u.Gid = gidStr
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err1 != nil || err2 != nil {
+		return "", nil, env, fmt.Errorf("%w: ENTRYPOINT_USER=%q: want a user name or uid[:gid]", settings.ErrInvalid, name)
+	}
+	if uid == 0 {
+		return "0", nil, env, nil
+	}
+	env = sparkenv.Set(env, "HOME", u.HomeDir)
+	if u.Username != "" {
+		env = sparkenv.Set(env, "USER", u.Username)
+	}
+	// Groups empty: the JVM must not keep root's supplementary groups.
+	return name, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, env, nil
+}
+
+func environ(m map[string]string) []string {
+	env := make([]string, 0, len(m))
+	for k, v := range m {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}

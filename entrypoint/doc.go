@@ -1,0 +1,67 @@
+// Command entrypoint is PID 1 of the snufkin/spark-master and
+// snufkin/spark-worker images: it finds the Spark standalone master, fixes
+// what the platform left wrong in /etc, scrubs the environment, starts the
+// master or worker JVM directly (spark-class, no daemonizing script) as the
+// spark user, forwards signals, reaps every orphan and exits with the JVM's
+// status.
+//
+// # Usage
+//
+//	entrypoint master            run a Spark standalone master
+//	entrypoint worker            find the master and run a Spark worker
+//	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
+//	entrypoint -- CMD [ARG...]   supervise CMD as a plain init: no discovery, no /etc changes
+//
+// # Entrypoint settings
+//
+// Read with envconfig, prefix ENTRYPOINT_. A variable set to the empty string
+// counts as unset. An ENTRYPOINT_* variable that is not listed here is an
+// error, as is a malformed value: the entrypoint then prints one line naming
+// the variable and the value and exits 64, having changed nothing.
+//
+//	ENTRYPOINT_LOG_LEVEL      trace, debug, info, warn, error or disabled (default info)
+//	ENTRYPOINT_LOG_FORMAT     auto, json or console (default auto: console on a terminal, else JSON lines)
+//	ENTRYPOINT_GRACE          time the rest of the processes get after the main child exits or
+//	                          after the first stop signal, before SIGKILL (default 8s, under Docker's 10s)
+//	ENTRYPOINT_SIGNAL_GROUP   true: forward signals to the child's whole process group (tini -g) (default false)
+//	ENTRYPOINT_SIGNAL_REWRITE FROM:TO[,FROM:TO...], e.g. TERM:PWR, applied to forwarded signals (dumb-init -r)
+//	ENTRYPOINT_USER           who runs the JVM when started as root: a name or uid[:gid] (default spark)
+//	ENTRYPOINT_DISCOVERY      auto, or a comma-separated list of sources to try in that order (default auto)
+//	ENTRYPOINT_MASTER_WAIT    how long a worker keeps looking for its master before exiting 69 (default 5m; 0 = one try)
+//	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
+//
+// # Spark settings the entrypoint reads
+//
+//	SPARK_MASTER_URL          spark://host:port[,host2:port2]: the master, found by no other means (source static)
+//	SPARK_MASTER_SERVICE      the master's service name for the platform sources (default spark-master)
+//	SPARK_MASTER_HOST         master: the name to bind and advertise (default: the container's hostname)
+//	SPARK_MASTER_PORT         master: RPC port (default 7077)
+//	SPARK_MASTER_WEBUI_PORT   master: web UI port (default 8080)
+//	SPARK_WORKER_HOST         worker: the address to advertise (--host; default: Spark's choice, the container's IP)
+//	SPARK_WORKER_PORT         worker: RPC port (default random)
+//	SPARK_WORKER_WEBUI_PORT   worker: web UI port (default 8081)
+//	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images)
+//	SPARK_WORKER_OPTS         worker JVM options; -Dspark.decommission.enabled=true turns the first SIGTERM
+//	                          into a graceful decommission (SIGPWR, wait for executors to finish, then SIGTERM)
+//	SPARK_HOME                where Spark is (default /opt/spark)
+//
+// Spark reads SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_PORT,
+// SPARK_WORKER_WEBUI_PORT, SPARK_WORKER_CORES and SPARK_WORKER_INSTANCES as
+// integers. Docker links and Kubernetes Services named spark-master or
+// spark-worker fill them with tcp://ADDR:PORT; the entrypoint removes such
+// values, with the rest of their link family, from the JVM's environment and
+// logs each removal. Any other non-integer value is an error (exit 64).
+// Workers always get -Dspark.worker.preferConfiguredMasterAddress=true, so
+// that they re-resolve the master's configured name when it comes back on a
+// new address.
+//
+// # Exit status
+//
+//	N        the workload exited with N
+//	128+N    the workload died of signal N, or a stop signal N came before it started
+//	64       bad settings or command line
+//	69       no master found within ENTRYPOINT_MASTER_WAIT
+//	70       internal failure
+//	126      the command exists but cannot be executed
+//	127      the command was not found
+package main

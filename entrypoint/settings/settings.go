@@ -1,0 +1,156 @@
+// Package settings reads the entrypoint's own settings from the environment.
+//
+// Every setting is an ENTRYPOINT_* variable read through envconfig with the
+// prefix "entrypoint" and split_words. No field carries an `envconfig:"…"`
+// tag, because envconfig then also reads the bare, unprefixed name, and the
+// unprefixed names are exactly the ones Kubernetes and Docker links inject
+// (SPARK_MASTER_PORT=tcp://…). An ENTRYPOINT_* variable that is set but
+// empty counts as unset (envconfig would otherwise skip the default and fail
+// to parse ""), and an ENTRYPOINT_* variable that matches no setting is a
+// typo and an error, so a container never starts on a silently ignored value.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/rs/zerolog"
+)
+
+// ErrInvalid marks a malformed setting; the command exits 64 for it.
+var ErrInvalid = errors.New("invalid setting")
+
+// Prefix is the envconfig prefix of every setting.
+const Prefix = "entrypoint"
+
+// Settings are the entrypoint's own knobs. The command's package doc is their
+// reference; keep the two in step (a test checks that every field is named
+// there).
+type Settings struct {
+	LogLevel      string        `split_words:"true" default:"info"`
+	LogFormat     string        `split_words:"true" default:"auto"`
+	Grace         time.Duration `default:"8s"`
+	SignalGroup   bool          `split_words:"true" default:"false"`
+	SignalRewrite SignalMap     `split_words:"true"`
+	User          string        `default:"spark"`
+	Discovery     string        `default:"auto"`
+	MasterWait    time.Duration `split_words:"true" default:"5m"`
+	FixEtc        bool          `split_words:"true" default:"true"`
+}
+
+// Load reads the settings from the process environment.
+func Load() (Settings, error) {
+	var s Settings
+	if err := envconfig.CheckDisallowed(Prefix, &s); err != nil {
+		return s, fmt.Errorf("%w: %v: no such setting", ErrInvalid, err)
+	}
+	prefix := strings.ToUpper(Prefix) + "_"
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, prefix) && v == "" {
+			// envconfig reads the real environment, so an empty value has
+			// to go from it for the default to apply.
+			os.Unsetenv(k)
+		}
+	}
+	if err := envconfig.Process(Prefix, &s); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return s, fmt.Errorf("%w: %s=%q: %v", ErrInvalid, pe.KeyName, pe.Value, pe.Err)
+		}
+		return s, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s, s.validate()
+}
+
+func (s Settings) validate() error {
+	if _, err := s.Level(); err != nil {
+		return err
+	}
+	switch s.LogFormat {
+	case "auto", "json", "console":
+	default:
+		return fmt.Errorf("%w: ENTRYPOINT_LOG_FORMAT=%q: want auto, json or console", ErrInvalid, s.LogFormat)
+	}
+	if s.Grace < 0 {
+		return fmt.Errorf("%w: ENTRYPOINT_GRACE=%q: must not be negative", ErrInvalid, s.Grace)
+	}
+	if s.MasterWait < 0 {
+		return fmt.Errorf("%w: ENTRYPOINT_MASTER_WAIT=%q: must not be negative", ErrInvalid, s.MasterWait)
+	}
+	if strings.TrimSpace(s.User) == "" {
+		return fmt.Errorf("%w: ENTRYPOINT_USER=%q: must name a user", ErrInvalid, s.User)
+	}
+	return nil
+}
+
+// Level is the zerolog level of ENTRYPOINT_LOG_LEVEL. zerolog.ParseLevel
+// turns "" into NoLevel, which silences everything, so the empty string never
+// reaches it (Load has already replaced it with the default).
+func (s Settings) Level() (zerolog.Level, error) {
+	l, err := zerolog.ParseLevel(strings.ToLower(s.LogLevel))
+	if err != nil || s.LogLevel == "" || l == zerolog.NoLevel {
+		return 0, fmt.Errorf("%w: ENTRYPOINT_LOG_LEVEL=%q: want trace, debug, info, warn, error or disabled", ErrInvalid, s.LogLevel)
+	}
+	return l, nil
+}
+
+// SignalMap is ENTRYPOINT_SIGNAL_REWRITE: "FROM:TO[,FROM:TO…]" with signal
+// names with or without the SIG prefix, or numbers (dumb-init's -r).
+type SignalMap map[syscall.Signal]syscall.Signal
+
+// Decode implements envconfig.Decoder.
+func (m *SignalMap) Decode(v string) error {
+	out := SignalMap{}
+	for _, pair := range strings.Split(v, ",") {
+		from, to, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok {
+			return fmt.Errorf("%q is not FROM:TO", pair)
+		}
+		f, err := ParseSignal(from)
+		if err != nil {
+			return err
+		}
+		t, err := ParseSignal(to)
+		if err != nil {
+			return err
+		}
+		if f == syscall.SIGKILL || f == syscall.SIGSTOP {
+			return fmt.Errorf("%s cannot be caught, so it cannot be rewritten", from)
+		}
+		out[f] = t
+	}
+	*m = out
+	return nil
+}
+
+var signalNames = map[string]syscall.Signal{
+	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
+	"ILL": syscall.SIGILL, "TRAP": syscall.SIGTRAP, "ABRT": syscall.SIGABRT,
+	"BUS": syscall.SIGBUS, "FPE": syscall.SIGFPE, "KILL": syscall.SIGKILL,
+	"USR1": syscall.SIGUSR1, "SEGV": syscall.SIGSEGV, "USR2": syscall.SIGUSR2,
+	"PIPE": syscall.SIGPIPE, "ALRM": syscall.SIGALRM, "TERM": syscall.SIGTERM,
+	"STKFLT": syscall.SIGSTKFLT, "CHLD": syscall.SIGCHLD, "CONT": syscall.SIGCONT,
+	"STOP": syscall.SIGSTOP, "TSTP": syscall.SIGTSTP, "TTIN": syscall.SIGTTIN,
+	"TTOU": syscall.SIGTTOU, "URG": syscall.SIGURG, "XCPU": syscall.SIGXCPU,
+	"XFSZ": syscall.SIGXFSZ, "VTALRM": syscall.SIGVTALRM, "PROF": syscall.SIGPROF,
+	"WINCH": syscall.SIGWINCH, "IO": syscall.SIGIO, "PWR": syscall.SIGPWR,
+	"SYS": syscall.SIGSYS,
+}
+
+// ParseSignal accepts "TERM", "SIGTERM", "sigterm" or "15".
+func ParseSignal(s string) (syscall.Signal, error) {
+	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
+	if sig, ok := signalNames[name]; ok {
+		return sig, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == strings.TrimSpace(s) && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	return 0, fmt.Errorf("%q is not a signal", s)
+}

@@ -1,0 +1,77 @@
+package supervisor
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// WaiterArg is os.Args[1] of the binary re-executed as the waiter.
+const WaiterArg = "__entrypoint_waiter"
+
+// DefaultGrace is used when Config.Grace is zero.  It leaves two seconds of
+// Docker's default ten-second stop timeout for our own SIGKILL and reaping.
+const DefaultGrace = 8 * time.Second
+
+// defaultPoll is the Decommission poll interval when none is set.
+const defaultPoll = 500 * time.Millisecond
+
+// Config describes the workload and how to stop it.
+type Config struct {
+	// Args is the argv; Args[0] is looked up in the PATH of Env, or used as
+	// a path if it contains a slash.
+	Args []string
+	// Env is the child's environment, exactly.
+	Env []string
+	// Dir is the child's working directory; "" inherits ours.
+	Dir string
+	// Credential, when non-nil, runs the workload as this user.
+	Credential *syscall.Credential
+	// Grace is how long other processes get between SIGTERM and SIGKILL;
+	// 0 means DefaultGrace.
+	Grace time.Duration
+	// SignalGroup forwards signals to the child's whole process group
+	// (tini -g); the child then gets a process group of its own.
+	SignalGroup bool
+	// Rewrite maps a received signal to the one forwarded (dumb-init -r);
+	// mapping to 0 drops the signal.
+	Rewrite map[syscall.Signal]syscall.Signal
+	// Decommission, when non-nil, turns the first SIGTERM into a graceful
+	// Spark worker decommission.
+	Decommission *Decommission
+	// Log receives one line per lifecycle event.
+	Log zerolog.Logger
+}
+
+// Decommission configures Spark's graceful worker decommission: the first
+// SIGTERM is sent to the workload as SIGPWR, then WorkerUI+"/json/" is polled
+// until its "executors" array is empty (or the grace period is nearly over),
+// and only then is SIGTERM sent.
+type Decommission struct {
+	// WorkerUI is the worker's web UI base URL, e.g. "http://127.0.0.1:8081".
+	WorkerUI string
+	// Poll is the poll interval; 0 means 500ms.
+	Poll time.Duration
+}
+
+// ErrNotFound reports that the command does not exist; main exits 127.
+var ErrNotFound = errors.New("command not found")
+
+// ErrNotExecutable reports that the command exists but cannot be executed;
+// main exits 126.
+var ErrNotExecutable = errors.New("command not executable")
+
+// statusOf maps a raw wait status to a shell-style exit status.
+func statusOf(ws syscall.WaitStatus) int {
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	}
+	// Stopped/continued statuses are never reported because the waiter
+	// does not ask for them; treat one as an internal failure.
+	return 70
+}

@@ -1,0 +1,703 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var stress = flag.Bool("stress", false, "run the zombie-storm test for many more iterations (also SUPTEST_STRESS=1)")
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == WaiterArg {
+		os.Exit(Waiter(os.Args[2:]))
+	}
+	if role := os.Getenv(roleEnv); role != "" {
+		os.Exit(runRole(role))
+	}
+	os.Exit(m.Run())
+}
+
+// backstop bounds every wait; it only fires when something is broken.
+const backstop = 30 * time.Second
+
+type mode struct {
+	name  string
+	pidns bool
+}
+
+var modes = []mode{{"pid1", true}, {"subreaper", false}}
+
+var (
+	unshareOnce sync.Once
+	unshareErr  error
+)
+
+func requireMode(t *testing.T, m mode) {
+	t.Helper()
+	if !m.pidns {
+		return
+	}
+	unshareOnce.Do(func() {
+		out, err := exec.Command("unshare", "-p", "-f", "--mount-proc", "true").CombinedOutput()
+		if err != nil {
+			unshareErr = fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
+		}
+	})
+	if unshareErr != nil {
+		t.Skipf("cannot run as PID 1 of a new PID namespace (unshare -p -f --mount-proc not permitted here): %v", unshareErr)
+	}
+}
+
+func testExe(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// helperEnv is the exact environment of a helper child in role.
+func helperEnv(role string, kv ...string) []string {
+	return append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", roleEnv + "=" + role}, kv...)
+}
+
+// supProc is one supervisor process started by a test.
+type supProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	dir    string
+	result string
+	log    string
+	waited chan error
+}
+
+// startSup starts the "supervisor" role, as PID 1 of a new namespace or as a
+// plain child (then it registers as subreaper itself).
+func startSup(t *testing.T, m mode, runs ...runSpec) *supProc {
+	t.Helper()
+	requireMode(t, m)
+	dir := t.TempDir()
+	s := &supProc{t: t, dir: dir, result: filepath.Join(dir, "result"), log: filepath.Join(dir, "log"), waited: make(chan error, 1)}
+	for i := range runs {
+		if runs[i].Args == nil {
+			t.Fatal("run without args")
+		}
+	}
+	b, err := json.Marshal(supSpec{Runs: runs, Result: s.result, Log: s.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := testExe(t)
+	if m.pidns {
+		s.cmd = exec.Command("unshare", "-p", "-f", "--mount-proc", exe)
+	} else {
+		s.cmd = exec.Command(exe)
+	}
+	s.cmd.Env = []string{roleEnv + "=supervisor", specEnv + "=" + string(b), "PATH=" + os.Getenv("PATH")}
+	var stderr bytes.Buffer
+	s.cmd.Stdout, s.cmd.Stderr = &stderr, &stderr
+	// If a test dies half-way, leftovers may hold the output pipe open.
+	s.cmd.WaitDelay = 5 * time.Second
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.waited <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-s.waited:
+		default:
+			// Killing unshare would leave the namespace running; killing
+			// its PID 1 ends every process in it.
+			if inner := s.innerPid(); inner > 0 {
+				_ = syscall.Kill(inner, syscall.SIGKILL)
+			}
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.waited
+		}
+		if t.Failed() {
+			t.Logf("supervisor output:\n%s", stderr.String())
+			if b, err := os.ReadFile(s.log); err == nil {
+				t.Logf("supervisor log:\n%s", tail(string(b), 60))
+			}
+		}
+	})
+	return s
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = append([]string{"..."}, l[len(l)-n:]...)
+	}
+	return strings.Join(l, "\n")
+}
+
+// wait waits for the supervisor process and returns one result per run.
+func (s *supProc) wait() []result {
+	s.t.Helper()
+	select {
+	case err := <-s.waited:
+		s.waited <- err
+		if err != nil {
+			s.t.Fatalf("supervisor process: %v", err)
+		}
+	case <-time.After(backstop + 30*time.Second):
+		s.t.Fatal("supervisor did not finish")
+	}
+	var out []result
+	for _, l := range readLines(s.result) {
+		var r result
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			s.t.Fatalf("bad result line %q: %v", l, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// wait1 waits for a single-run supervisor and checks that nothing was left.
+func (s *supProc) wait1() result {
+	s.t.Helper()
+	rs := s.wait()
+	if len(rs) != 1 {
+		s.t.Fatalf("got %d results, want 1", len(rs))
+	}
+	if rs[0].All != 0 {
+		s.t.Errorf("%d processes (%d alive) left after Run returned, want 0", rs[0].All, rs[0].Live)
+	}
+	return rs[0]
+}
+
+// pid is the supervisor's pid as seen from here (not 1 under unshare).
+func (s *supProc) pid() int {
+	s.t.Helper()
+	end := time.Now().Add(backstop)
+	for time.Now().Before(end) {
+		if n := s.innerPid(); n > 0 {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.t.Fatal("unshare has no child")
+	return 0
+}
+
+// innerPid is the supervisor's pid, or 0 while unshare has not forked it.
+func (s *supProc) innerPid() int {
+	if filepath.Base(s.cmd.Path) != "unshare" {
+		return s.cmd.Process.Pid
+	}
+	u := s.cmd.Process.Pid
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", u, u))
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		n, _ := strconv.Atoi(f[0])
+		return n
+	}
+	return 0
+}
+
+func (s *supProc) kill(sig syscall.Signal) {
+	s.t.Helper()
+	if err := syscall.Kill(s.pid(), sig); err != nil {
+		s.t.Fatalf("kill supervisor: %v", err)
+	}
+}
+
+// waitRecorded waits until file has at least n lines after "ready" and
+// returns those lines.
+func waitRecorded(t *testing.T, file string, n int) []string {
+	t.Helper()
+	end := time.Now().Add(backstop)
+	for {
+		l := readLines(file)
+		if len(l) > 0 && l[0] == "ready" && len(l)-1 >= n {
+			return l[1:]
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s: waited for %d signals, have %q", filepath.Base(file), n, l)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func recorder(t *testing.T, dir string, exitOn syscall.Signal, kv ...string) (runSpec, string) {
+	file := filepath.Join(dir, "signals")
+	env := helperEnv("record", append([]string{"SUPTEST_FILE=" + file, "SUPTEST_EXIT_ON=" + strconv.Itoa(int(exitOn))}, kv...)...)
+	return runSpec{Args: []string{testExe(t)}, Env: env, Grace: backstop, UID: -1}, file
+}
+
+func shRun(script string) runSpec {
+	return runSpec{Args: []string{"/bin/sh", "-c", script}, Env: []string{"PATH=/usr/bin:/bin"}, UID: -1}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			var runs []runSpec
+			for code := 0; code <= 255; code++ {
+				runs = append(runs, shRun(fmt.Sprintf("exit %d", code)))
+			}
+			rs := startSup(t, m, runs...).wait()
+			if len(rs) != len(runs) {
+				t.Fatalf("got %d results, want %d", len(rs), len(runs))
+			}
+			for code, r := range rs {
+				if r.Status != code || r.Err != "" || r.All != 0 {
+					t.Errorf("sh -c 'exit %d': status %d, err %q, %d processes left; want %d, no error, none left", code, r.Status, r.Err, r.All, code)
+				}
+			}
+		})
+	}
+}
+
+// deadly lists the signals whose default action ends a process.
+func deadly() []syscall.Signal {
+	var out []syscall.Signal
+	for n := syscall.Signal(1); n <= 64; n++ {
+		switch n {
+		case syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGSTOP, syscall.SIGTSTP,
+			syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGURG, syscall.SIGWINCH:
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestDeathBySignal(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			sigs := deadly()
+			var runs []runSpec
+			for _, n := range sigs {
+				// ulimit -c 0: a core dump per signal would litter the disk.
+				runs = append(runs, shRun(fmt.Sprintf("ulimit -c 0; kill -%d $$", n)))
+			}
+			rs := startSup(t, m, runs...).wait()
+			if len(rs) != len(runs) {
+				t.Fatalf("got %d results, want %d", len(rs), len(runs))
+			}
+			for i, r := range rs {
+				want := 128 + int(sigs[i])
+				if r.Status != want || r.Err != "" || r.All != 0 {
+					t.Errorf("child killed by %s: status %d, err %q, %d left; want %d", signalName(sigs[i]), r.Status, r.Err, r.All, want)
+				}
+			}
+		})
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	noShebang := filepath.Join(dir, "noshebang")
+	bin := filepath.Join(dir, "bin")
+	if err := os.WriteFile(plain, []byte("not a program\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Executable but in no format the kernel knows: ENOEXEC.  Go does not
+	// fall back to /bin/sh the way execvp does.
+	if err := os.WriteFile(noShebang, []byte("\x01\x02\x03 garbage\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "nox"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		args   []string
+		env    []string
+		dir    string
+		status int
+		want   error
+	}{
+		{"missing path", []string{filepath.Join(dir, "missing")}, nil, "", 127, ErrNotFound},
+		{"missing in PATH", []string{"no-such-command-here"}, []string{"PATH=" + bin}, "", 127, ErrNotFound},
+		{"path through a file", []string{filepath.Join(plain, "x")}, nil, "", 127, ErrNotFound},
+		{"not executable", []string{plain}, nil, "", 126, ErrNotExecutable},
+		{"not executable in PATH", []string{"nox"}, []string{"PATH=" + bin}, "", 126, ErrNotExecutable},
+		{"directory", []string{dir}, nil, "", 126, ErrNotExecutable},
+		{"unknown format", []string{noShebang}, nil, "", 126, ErrNotExecutable},
+		{"missing working directory", []string{"/bin/true"}, nil, filepath.Join(dir, "nodir"), 70, nil},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			var runs []runSpec
+			for _, c := range cases {
+				runs = append(runs, runSpec{Args: c.args, Env: c.env, Dir: c.dir, UID: -1})
+			}
+			rs := startSup(t, m, runs...).wait()
+			if len(rs) != len(cases) {
+				t.Fatalf("got %d results, want %d", len(rs), len(cases))
+			}
+			for i, c := range cases {
+				r := rs[i]
+				wantKind := errKindOther
+				if c.want != nil {
+					wantKind = kindOf(c.want)
+				}
+				if r.Status != c.status || r.Kind != wantKind || r.All != 0 {
+					t.Errorf("%s: status %d, error %q (kind %q), %d left; want %d, kind %q", c.name, r.Status, r.Err, r.Kind, r.All, c.status, wantKind)
+				}
+			}
+		})
+	}
+}
+
+func TestForwarding(t *testing.T) {
+	// SIGTTIN is sent too, first: it must be dropped, not forwarded.
+	sent := []syscall.Signal{syscall.SIGTTIN, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH,
+		syscall.SIGQUIT, syscall.SIGALRM, syscall.SIGPWR, syscall.SIGCONT, syscall.SIGXCPU, 40}
+	for _, m := range modes {
+		for _, stop := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+			t.Run(m.name+"/"+signalName(stop), func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), stop)
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				var want []string
+				for _, sig := range sent {
+					s.kill(sig)
+					if ignored(sig) {
+						continue
+					}
+					want = append(want, signalName(sig))
+					waitRecorded(t, file, len(want))
+				}
+				s.kill(stop)
+				want = append(want, signalName(stop))
+				r := s.wait1()
+				if r.Status != 0 || r.Err != "" {
+					t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+				}
+				if got := waitRecorded(t, file, len(want)); !slices.Equal(got, want) {
+					t.Errorf("child received %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+func TestSignalGroup(t *testing.T) {
+	for _, m := range modes {
+		for _, group := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/group=%v", m.name, group), func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), syscall.SIGTERM, "SUPTEST_SPAWN=1", "SUPTEST_SPAWN_EXIT=15")
+				run.Group = group
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				s.kill(syscall.SIGUSR1)
+				waitRecorded(t, file, 1)
+				if group {
+					waitRecorded(t, file+".gc", 1)
+				}
+				s.kill(syscall.SIGTERM)
+				r := s.wait1()
+				if r.Status != 0 || r.Err != "" {
+					t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+				}
+				// Without -g the grandchild gets only the SIGTERM the stop
+				// sequence sends to what outlived the main child.
+				want := []string{"SIGTERM"}
+				if group {
+					want = []string{"SIGUSR1", "SIGTERM"}
+				}
+				if got := waitRecorded(t, file+".gc", len(want)); !slices.Equal(got, want) {
+					t.Errorf("grandchild received %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+func TestRewrite(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			run, file := recorder(t, t.TempDir(), syscall.SIGPWR)
+			run.Rewrite = map[int]int{int(syscall.SIGTERM): int(syscall.SIGPWR), int(syscall.SIGUSR2): 0}
+			s := startSup(t, m, run)
+			waitRecorded(t, file, 0)
+			s.kill(syscall.SIGUSR2) // dropped
+			s.kill(syscall.SIGHUP)
+			waitRecorded(t, file, 1)
+			s.kill(syscall.SIGTERM)
+			r := s.wait1()
+			if r.Status != 0 || r.Err != "" {
+				t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+			}
+			want := []string{"SIGHUP", "SIGPWR"}
+			if got := waitRecorded(t, file, 2); !slices.Equal(got, want) {
+				t.Errorf("child received %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestGraceThenKill(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			run, file := recorder(t, t.TempDir(), 0) // catches TERM and stays
+			run.Grace = 300 * time.Millisecond
+			s := startSup(t, m, run)
+			waitRecorded(t, file, 0)
+			s.kill(syscall.SIGTERM)
+			r := s.wait1()
+			if r.Status != 128+int(syscall.SIGKILL) {
+				t.Errorf("status %d, want %d (SIGKILL after the grace period)", r.Status, 128+int(syscall.SIGKILL))
+			}
+			if got := waitRecorded(t, file, 1); !slices.Equal(got, []string{"SIGTERM"}) {
+				t.Errorf("child received %q, want SIGTERM before the SIGKILL", got)
+			}
+			if log, _ := os.ReadFile(s.log); !bytes.Contains(log, []byte("grace period expired")) {
+				t.Error(`log lacks "grace period expired"`)
+			}
+		})
+	}
+}
+
+func TestSecondStopSignalSkipsGrace(t *testing.T) {
+	for _, m := range modes {
+		for _, second := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+			t.Run(m.name+"/"+signalName(second), func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), 0)
+				run.Grace = time.Hour // only the second signal can end this in time
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				s.kill(syscall.SIGTERM)
+				waitRecorded(t, file, 1)
+				s.kill(second)
+				r := s.wait1()
+				if r.Status != 128+int(syscall.SIGKILL) {
+					t.Errorf("status %d, want %d", r.Status, 128+int(syscall.SIGKILL))
+				}
+			})
+		}
+	}
+}
+
+func TestRemainingProcessesStopped(t *testing.T) {
+	for _, m := range modes {
+		for _, gcExit := range []syscall.Signal{syscall.SIGTERM, 0} {
+			name := m.name + "/leftover-exits-on-TERM"
+			if gcExit == 0 {
+				name = m.name + "/leftover-ignores-TERM"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), 0, "SUPTEST_SPAWN=1",
+					"SUPTEST_SPAWN_EXIT="+strconv.Itoa(int(gcExit)), "SUPTEST_EXIT_NOW=5")
+				run.Grace = 300 * time.Millisecond
+				r := startSup(t, m, run).wait1()
+				if r.Status != 5 || r.Err != "" {
+					t.Errorf("status %d, err %q; want 5", r.Status, r.Err)
+				}
+				if got := waitRecorded(t, file+".gc", 1); !slices.Equal(got, []string{"SIGTERM"}) {
+					t.Errorf("leftover received %q, want SIGTERM first", got)
+				}
+			})
+		}
+	}
+}
+
+func TestOrphansReaped(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			run := runSpec{Args: []string{testExe(t)}, Env: helperEnv("orphans", "SUPTEST_ARG=20", "SUPTEST_TIMEOUT=20000"), UID: -1}
+			r := startSup(t, m, run).wait1()
+			if r.Status != 0 {
+				t.Errorf("status %d, want 0 (1 = orphans left as zombies while the workload ran)", r.Status)
+			}
+		})
+	}
+	// The check above must be able to fail: under a subreaper that never
+	// reaps orphans the same child reports zombies.
+	t.Run("negative", func(t *testing.T) {
+		t.Parallel()
+		c := exec.Command(testExe(t))
+		c.Env = []string{roleEnv + "=lazyreaper"}
+		err := c.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("orphans under a non-reaping subreaper: %v, want exit status 1", err)
+		}
+	})
+}
+
+func TestEnvDirSignals(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			file := filepath.Join(dir, "info")
+			env := helperEnv("info", "SUPTEST_FILE="+file, "ODD=a=b c", "EMPTY=")
+			r := startSup(t, m, runSpec{Args: []string{testExe(t)}, Env: env, Dir: dir, UID: -1}).wait1()
+			if r.Status != 0 {
+				t.Fatalf("status %d", r.Status)
+			}
+			var in info
+			b, _ := os.ReadFile(file)
+			if err := json.Unmarshal(b, &in); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(in.Env, env) {
+				t.Errorf("child environment %q, want exactly %q", in.Env, env)
+			}
+			if in.Cwd != dir {
+				t.Errorf("child cwd %q, want %q", in.Cwd, dir)
+			}
+			// Nothing blocked or ignored may leak from the Go supervisor or
+			// the waiter into the workload.
+			if in.SigIgn != "0000000000000000" || in.SigBlk != "0000000000000000" {
+				t.Errorf("child SigIgn=%s SigBlk=%s, want all zero", in.SigIgn, in.SigBlk)
+			}
+		})
+	}
+}
+
+func TestCredential(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.Chmod(dir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, "ids")
+			// A shell, not the test binary: the go-build directory is not
+			// accessible to nobody.  The waiter itself still is, through
+			// /proc/self/exe.
+			run := shRun(`echo "$(id -u) $(id -g) $(id -G)" > ` + file)
+			run.UID = 65534
+			r := startSup(t, m, run).wait1()
+			if r.Status != 0 || r.Err != "" {
+				t.Fatalf("status %d, err %q", r.Status, r.Err)
+			}
+			b, _ := os.ReadFile(file)
+			if got := strings.TrimSpace(string(b)); got != "65534 65534 65534" {
+				t.Errorf("child uid, gid, groups = %q, want 65534 everywhere", got)
+			}
+		})
+	}
+}
+
+func TestDecommission(t *testing.T) {
+	cases := []struct {
+		name  string
+		busy  int64 // replies with an executor before the first empty one; -1: never empty
+		grace time.Duration
+	}{
+		{"executors drain", 3, backstop},
+		{"grace runs out", -1, 2 * time.Second},
+	}
+	for _, m := range modes {
+		for _, c := range cases {
+			t.Run(m.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				var hits atomic.Int64
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != "/json/" {
+						http.NotFound(w, r)
+						return
+					}
+					n := hits.Add(1)
+					if c.busy < 0 || n <= c.busy {
+						fmt.Fprint(w, `{"id":"worker-1","executors":[{"id":0,"appid":"app-1"}]}`)
+						return
+					}
+					fmt.Fprint(w, `{"id":"worker-1","executors":[]}`)
+				}))
+				defer srv.Close()
+				run, file := recorder(t, t.TempDir(), syscall.SIGTERM)
+				run.DecommURL, run.Poll, run.Grace = srv.URL, 10*time.Millisecond, c.grace
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				s.kill(syscall.SIGTERM)
+				r := s.wait1()
+				if r.Status != 0 || r.Err != "" {
+					t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+				}
+				if got, want := waitRecorded(t, file, 2), []string{"SIGPWR", "SIGTERM"}; !slices.Equal(got, want) {
+					t.Errorf("child received %q, want %q", got, want)
+				}
+				if c.busy >= 0 && hits.Load() <= c.busy {
+					t.Errorf("worker UI polled %d times, want more than %d", hits.Load(), c.busy)
+				}
+			})
+		}
+	}
+}
+
+// TestStormExitStatus is the test go-reap's stolen status would fail: every
+// round the workload leaves a burst of orphans dying around its own exit,
+// and its exit status must come back exact with no zombie left.
+func TestStormExitStatus(t *testing.T) {
+	rounds, orphans := 25, 100
+	if *stress || os.Getenv("SUPTEST_STRESS") != "" {
+		rounds, orphans = 500, 200
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			var runs []runSpec
+			var want []int
+			for i := 0; i < rounds; i++ {
+				code := rand.IntN(256)
+				want = append(want, code)
+				// Half the orphans die at once, half a moment later, so some
+				// are reaped by the workload's shell, some become zombies
+				// that re-parent to us, and some die after it is gone.
+				script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do :& sleep 0.00%d & i=$((i+1)); done; exit %d`, orphans/2, 1+i%9, code)
+				r := shRun(script)
+				r.Grace = backstop
+				runs = append(runs, r)
+			}
+			rs := startSup(t, m, runs...).wait()
+			if len(rs) != rounds {
+				t.Fatalf("got %d results, want %d", len(rs), rounds)
+			}
+			bad := 0
+			for i, r := range rs {
+				if r.Status != want[i] || r.Err != "" || r.All != 0 {
+					bad++
+					t.Errorf("round %d: status %d, err %q, %d left; want %d, none left", i, r.Status, r.Err, r.All, want[i])
+				}
+			}
+			t.Logf("%d rounds of %d orphans: %d wrong", rounds, orphans, bad)
+		})
+	}
+}

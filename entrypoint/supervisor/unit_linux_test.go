@@ -1,0 +1,143 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestStatusOf(t *testing.T) {
+	cases := []struct {
+		name string
+		ws   syscall.WaitStatus
+		want int
+	}{
+		{"exit 0", 0, 0},
+		{"exit 3", 3 << 8, 3},
+		{"exit 255", 255 << 8, 255},
+		{"SIGTERM", syscall.WaitStatus(syscall.SIGTERM), 143},
+		{"SIGKILL with core flag", syscall.WaitStatus(syscall.SIGKILL) | 0x80, 137},
+		{"SIGRTMAX", 64, 192},
+	}
+	for _, c := range cases {
+		if got := statusOf(c.ws); got != c.want {
+			t.Errorf("statusOf(%s = %#x) = %d, want %d", c.name, uint32(c.ws), got, c.want)
+		}
+	}
+}
+
+func TestRelayedSignals(t *testing.T) {
+	for _, s := range relayed {
+		switch s {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE:
+			t.Errorf("relayed contains %v", s)
+		}
+	}
+	for _, s := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGPWR, syscall.SIGCONT, syscall.SIGALRM,
+		syscall.SIGTTIN, syscall.SIGTTOU, 34, 64} {
+		if !slices.Contains(relayed, os.Signal(s)) {
+			t.Errorf("relayed lacks %s", signalName(s))
+		}
+	}
+}
+
+func TestLookPath(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, d := range []string{a, b} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p string, mode os.FileMode) {
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(a, "tool"), 0o644) // shadowed by b/tool, which can run
+	write(filepath.Join(b, "tool"), 0o755)
+	write(filepath.Join(a, "only-a"), 0o644)
+	if err := os.Mkdir(filepath.Join(a, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := "PATH=" + a + ":" + b
+	cases := []struct {
+		file    string
+		env     []string
+		want    string
+		wantErr error
+	}{
+		{"tool", []string{path}, filepath.Join(b, "tool"), nil},
+		{"only-a", []string{path}, "", ErrNotExecutable},
+		{"dir", []string{path}, "", ErrNotFound},
+		{"missing", []string{path}, "", ErrNotFound},
+		{"sh", nil, "/usr/bin/sh", nil}, // PATH unset: execvp's default list
+		{"tool", []string{"PATH=/nowhere", path}, filepath.Join(b, "tool"), nil},
+		{"./rel", []string{path}, "./rel", nil},
+		{"", []string{path}, "", ErrNotFound},
+	}
+	for _, c := range cases {
+		got, err := lookPath(c.file, c.env, "")
+		if c.wantErr != nil {
+			if !errors.Is(err, c.wantErr) {
+				t.Errorf("lookPath(%q, %q) error = %v, want %v", c.file, c.env, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			if c.file == "sh" && err == nil && got == "/bin/sh" {
+				continue // merged-/usr or not, both are right
+			}
+			t.Errorf("lookPath(%q, %q) = %q, %v; want %q", c.file, c.env, got, err, c.want)
+		}
+	}
+}
+
+func TestExecutors(t *testing.T) {
+	cases := []struct {
+		body string
+		code int
+		want int
+		err  bool
+	}{
+		{`{"executors":[]}`, 200, 0, false},
+		{`{"executors":[{"id":1},{"id":2}]}`, 200, 2, false},
+		{`{"id":"w"}`, 200, -1, false}, // no array: not idle
+		{`{"executors":[]}`, 500, -1, false},
+		{`not json`, 200, 0, true},
+	}
+	for _, c := range cases {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(c.code)
+			fmt.Fprint(w, c.body)
+		}))
+		n, err := executors(context.Background(), srv.Client(), srv.URL+"/json/")
+		srv.Close()
+		if (err != nil) != c.err || (!c.err && n != c.want) {
+			t.Errorf("executors(%d %s) = %d, %v; want %d, error %v", c.code, c.body, n, err, c.want, c.err)
+		}
+	}
+}
+
+func TestWaitIdleGivesUp(t *testing.T) {
+	// A closed port: every poll fails, so only the deadline ends the wait.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if got := (Decommission{WorkerUI: url, Poll: 10 * time.Millisecond}).waitIdle(ctx); got != "timed out" {
+		t.Errorf("waitIdle against a dead worker UI = %q, want timed out", got)
+	}
+}

@@ -1,0 +1,69 @@
+"""A real job from a driver outside the cluster, with a checked answer.
+
+Sums 1..N over P partitions after waiting until the expected number of
+executors has registered, and checks that the sum is right and that every
+executor (one per worker) ran tasks: each task reports the hostname of the
+container it ran in.
+"""
+import argparse
+import socket
+import sys
+import time
+
+from pyspark import SparkConf, SparkContext
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--master", required=True)
+    ap.add_argument("--driver-host", required=True, help="address the executors and the master dial back")
+    ap.add_argument("--executors", type=int, default=3)
+    ap.add_argument("--partitions", type=int, default=12)
+    ap.add_argument("-n", type=int, default=1_000_000)
+    ap.add_argument("--driver-port", type=int, default=40400)
+    ap.add_argument("--wait", type=float, default=120)
+    args = ap.parse_args()
+
+    conf = (SparkConf().setMaster(args.master).setAppName("swarming-spark-check")
+            .set("spark.driver.host", args.driver_host)
+            .set("spark.driver.bindAddress", "0.0.0.0")
+            .set("spark.driver.port", str(args.driver_port))
+            .set("spark.driver.blockManager.port", str(args.driver_port + 1))
+            .set("spark.executor.memory", "512m")
+            .set("spark.ui.showConsoleProgress", "false"))
+    sc = SparkContext(conf=conf)
+    sc.setLogLevel("WARN")
+    try:
+        deadline = time.monotonic() + args.wait
+        while True:
+            # The driver's own block manager is in this map too.
+            got = sc._jsc.sc().getExecutorMemoryStatus().size() - 1
+            if got >= args.executors:
+                break
+            if time.monotonic() > deadline:
+                print(f"job: only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+
+        def part(it):
+            s = sum(it)
+            time.sleep(0.3)  # so that no executor takes every task before the others start
+            return [(socket.gethostname(), s)]
+
+        res = sc.parallelize(range(1, args.n + 1), args.partitions).mapPartitions(part).collect()
+        total = sum(s for _, s in res)
+        hosts = sorted({h for h, _ in res})
+        want = args.n * (args.n + 1) // 2
+        print(f"job: result={total} expected={want} partitions={len(res)} executors={got} "
+              f"hosts_with_tasks={len(hosts)} ({' '.join(hosts)})")
+        if total != want or len(hosts) < args.executors:
+            print("job: FAILED", file=sys.stderr)
+            return 1
+        print("job: OK")
+        return 0
+    finally:
+        sc.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
