@@ -11,6 +11,8 @@
 //	entrypoint worker            find the master and run a Spark worker
 //	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
 //	entrypoint -- CMD [ARG...]   supervise CMD as a plain init: no discovery, no /etc changes
+//	entrypoint ambassador        forward TCP connections to the master (the 2015 ambassador pattern,
+//	                             for ECS tasks and hosts without cross-host links)
 //
 // # Entrypoint settings
 //
@@ -29,6 +31,9 @@
 //	ENTRYPOINT_DISCOVERY      auto, or a comma-separated list of sources to try in that order (default auto)
 //	ENTRYPOINT_MASTER_WAIT    how long a worker keeps looking for its master before exiting 69 (default 5m; 0 = one try)
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
+//	ENTRYPOINT_AMBASSADOR_LISTEN  ambassador: address to accept connections on (default :7077)
+//	ENTRYPOINT_AMBASSADOR_TARGET  ambassador: host:port to forward to; unset: the master found by
+//	                          ENTRYPOINT_DISCOVERY, looked up again for every new connection
 //
 // # Spark settings the entrypoint reads
 //

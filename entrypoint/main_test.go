@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 
@@ -108,5 +114,100 @@ func TestExitStatus(t *testing.T) {
 				t.Errorf("entrypoint %q: want exactly one error line, got:\n%s", tt.args, stderr.String())
 			}
 		})
+	}
+}
+
+// TestAmbassador forwards real loopback connections to an echo server, found
+// once from a fixed target and once through discovery, and stops on SIGTERM
+// with status 0.
+func TestAmbassador(t *testing.T) {
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); io.Copy(c, c) }()
+		}
+	}()
+	for _, target := range []string{"ENTRYPOINT_AMBASSADOR_TARGET=" + echo.Addr().String(), "SPARK_MASTER_URL=spark://" + echo.Addr().String()} {
+		t.Run(strings.Split(target, "=")[0], func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			listen := l.Addr().String()
+			l.Close()
+			cmd := exec.Command(binary, "ambassador")
+			cmd.Env = []string{"ENTRYPOINT_AMBASSADOR_LISTEN=" + listen, target}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var conn net.Conn
+			for i := 0; i < 200; i++ {
+				if conn, err = net.Dial("tcp", listen); err == nil {
+					break
+				}
+				time.Sleep(25 * time.Millisecond)
+			}
+			if err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("dial the ambassador: %v\n%s", err, stderr.String())
+			}
+			fmt.Fprintf(conn, "ping\n")
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			conn.Close()
+			if err != nil || line != "ping\n" {
+				t.Errorf("through the ambassador: got %q, %v", line, err)
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("ambassador after SIGTERM: %v\n%s", err, stderr.String())
+			}
+		})
+	}
+}
+
+// TestWorkerWaitsForMaster covers the wait for a master that never comes:
+// a SIGTERM during the wait ends it at once with 143, and the end of
+// ENTRYPOINT_MASTER_WAIT gives 69 with what was tried.
+func TestWorkerWaitsForMaster(t *testing.T) {
+	env := []string{"PATH=/usr/bin:/bin", "ENTRYPOINT_USER=0", "ENTRYPOINT_DISCOVERY=static,docker-links,kubernetes-env"}
+
+	cmd := exec.Command(binary, "worker")
+	cmd.Env = append(env, "ENTRYPOINT_MASTER_WAIT=10m")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "master not found yet") {
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	go io.Copy(io.Discard, stderr)
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Errorf("SIGTERM during the wait: %v, want exit status 143", err)
+	}
+
+	cmd = exec.Command(binary, "worker")
+	cmd.Env = append(env, "ENTRYPOINT_MASTER_WAIT=1s")
+	out, err := cmd.CombinedOutput()
+	if !errors.As(err, &ee) || ee.ExitCode() != 69 {
+		t.Errorf("no master within the wait: %v, want exit status 69\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "ENTRYPOINT_MASTER_WAIT=1s") || !strings.Contains(string(out), "docker-links") {
+		t.Errorf("no master within the wait: output does not say what was tried:\n%s", out)
 	}
 }

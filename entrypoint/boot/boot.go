@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -41,6 +42,7 @@ const Usage = `usage:
   entrypoint worker            find the master and run a Spark worker
   entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
   entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
+  entrypoint ambassador        forward TCP connections to the master
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
 // Main runs the subcommand in args (os.Args[1:]).
@@ -72,6 +74,11 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: %s takes no arguments (got %q); use SPARK_*_OPTS for Spark options", ErrUsage, args[0], args[1:])
 		}
 		return startNode(sparkenv.Role(args[0]), s, log)
+	case "ambassador":
+		if len(args) > 1 {
+			return fmt.Errorf("%w: ambassador takes no arguments (got %q); use ENTRYPOINT_AMBASSADOR_*", ErrUsage, args[1:])
+		}
+		return ambassador(s, log)
 	case "explain":
 		role := sparkenv.Worker
 		if len(args) > 1 {
@@ -122,12 +129,33 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	if err := applyEtc(p, s, log); err != nil {
 		return err
 	}
-	log.Info().Str("role", string(role)).Strs("argv", p.Argv).Str("user", p.User).Msg("starting spark")
-	cfg := supervisor.Config{Args: p.Argv, Env: p.Env, Credential: p.Credential}
+	java, env, err := javaCommand(p)
+	if err != nil {
+		return err
+	}
+	log.Info().Str("role", string(role)).Strs("argv", java).Str("user", p.User).Msg("starting spark")
+	cfg := supervisor.Config{Args: java, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
 		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}
 	}
 	return supervise(cfg, s, log)
+}
+
+// javaCommand does what bin/spark-class would: source spark-env.sh when
+// there is one, then ask Spark's launcher for the java command line.
+func javaCommand(p Plan) ([]string, []string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env, err := sparkenv.SourceSparkEnv(ctx, p.Env)
+	if err != nil {
+		return nil, nil, err
+	}
+	// spark-env.sh may set what the platform's variables collide with.
+	if env, _, err = sparkenv.Scrub(env); err != nil {
+		return nil, nil, err
+	}
+	java, err := p.Node.JavaCommand(ctx, env)
+	return java, env, err
 }
 
 // stopContext is cancelled by SIGTERM or SIGINT, so a container stopped

@@ -13,55 +13,76 @@ import (
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
-const hostsPath = "/etc/hosts"
+const (
+	hostsPath  = "/etc/hosts"
+	resolvPath = "/etc/resolv.conf"
+)
 
-// applyEtc makes the name a master binds and advertises resolve to this
-// container: the Master JVM binds the address its --host resolves to
-// (RpcEnv binds and advertises the same host, spark.md §2.4), so a name
-// that only the cluster's DNS knows, or that resolves elsewhere, stops it.
-// Writing /etc is best effort: without root or on a read-only root it says so
-// once and goes on, and the JVM's own error will name the address it could
-// not bind.
+// applyEtc carries out the plan's /etc changes. Writing is best effort:
+// without root, on a read-only root or with ENTRYPOINT_FIX_ETC=false it says
+// so once and goes on, and the JVM's own error will name what it could not
+// resolve or bind.
 func applyEtc(p Plan, s settings.Settings, log zerolog.Logger) error {
-	entries := hostsEntries(p)
-	if len(entries) == 0 {
+	if len(p.Hosts) == 0 && p.Resolv == nil {
 		return nil
 	}
 	switch {
 	case !s.FixEtc:
-		log.Info().Msg("ENTRYPOINT_FIX_ETC=false: /etc/hosts left as it is")
+		log.Info().Msg("ENTRYPOINT_FIX_ETC=false: /etc left as it is")
 		return nil
 	case os.Geteuid() != 0:
-		log.Warn().Int("uid", os.Geteuid()).Msg("not root: /etc/hosts left as it is")
+		log.Warn().Int("uid", os.Geteuid()).Msg("not root: /etc left as it is")
 		return nil
 	}
-	changed, err := etcfiles.Apply(hostsPath, func(b []byte) ([]byte, error) {
-		var missing []etcfiles.HostEntry
-		for _, e := range entries {
-			for _, n := range e.Names {
-				if len(etcfiles.LookupHosts(b, n)) == 0 {
-					missing = append(missing, etcfiles.HostEntry{Addr: e.Addr, Names: []string{n}})
-				}
-			}
+	if len(p.Hosts) > 0 {
+		err := apply(hostsPath, func(b []byte) ([]byte, error) { return addMissingHosts(b, p.Hosts) }, log)
+		if err != nil {
+			return err
 		}
-		if len(missing) == 0 {
-			return b, nil
-		}
-		return etcfiles.RewriteHosts(b, missing)
-	})
-	switch {
-	case errors.Is(err, etcfiles.ErrReadOnly):
-		log.Warn().Err(err).Msg("/etc/hosts is read-only: left as it is")
-		return nil
-	case err != nil:
-		return err
-	case changed:
-		log.Info().Str("file", hostsPath).Interface("entries", entries).Msg("added the node's own name")
+	}
+	if p.Resolv != nil {
+		want := *p.Resolv
+		return apply(resolvPath, func(b []byte) ([]byte, error) { return etcfiles.RewriteResolv(b, want) }, log)
 	}
 	return nil
 }
 
-// hostsEntries is what /etc/hosts must map for the node to bind its name.
+func apply(path string, transform func([]byte) ([]byte, error), log zerolog.Logger) error {
+	changed, err := etcfiles.Apply(path, transform)
+	switch {
+	case errors.Is(err, etcfiles.ErrReadOnly):
+		log.Warn().Err(err).Str("file", path).Msg("read-only: left as it is")
+		return nil
+	case err != nil:
+		return err
+	case changed:
+		log.Info().Str("file", path).Msg("rewrote the managed block")
+	}
+	return nil
+}
+
+// addMissingHosts maps only the names the file does not already resolve:
+// the first matching line wins in /etc/hosts, and the platform's own line,
+// where there is one, is the better answer.
+func addMissingHosts(b []byte, entries []etcfiles.HostEntry) ([]byte, error) {
+	var missing []etcfiles.HostEntry
+	for _, e := range entries {
+		for _, n := range e.Names {
+			if len(etcfiles.LookupHosts(b, n)) == 0 {
+				missing = append(missing, etcfiles.HostEntry{Addr: e.Addr, Names: []string{n}})
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return b, nil
+	}
+	return etcfiles.RewriteHosts(b, missing)
+}
+
+// hostsEntries is what /etc/hosts must map for a master to bind its name:
+// the Master JVM binds the address its --host resolves to and advertises the
+// same name (RpcEnv, spark.md §2.4), so a name that only the cluster's DNS
+// knows, or that resolves elsewhere, stops it.
 func hostsEntries(p Plan) []etcfiles.HostEntry {
 	if p.Role != sparkenv.Master || p.Host == "" {
 		return nil

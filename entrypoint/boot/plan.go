@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/etcfiles"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
@@ -22,16 +24,19 @@ import (
 // Plan is everything the entrypoint decided before starting the JVM; explain
 // prints it, startNode carries it out.
 type Plan struct {
-	Role           sparkenv.Role       `json:"role"`
-	Master         *discovery.Master   `json:"-"`
-	Host           string              `json:"host,omitempty"`
-	Argv           []string            `json:"argv"`
-	Removed        []sparkenv.Removal  `json:"removed_env,omitempty"`
-	JavaOptions    map[string]string   `json:"java_options,omitempty"`
-	User           string              `json:"user"`
-	DecommissionUI string              `json:"decommission_ui,omitempty"`
-	Env            []string            `json:"-"`
-	Credential     *syscall.Credential `json:"-"`
+	Role           sparkenv.Role        `json:"role"`
+	Master         *discovery.Master    `json:"-"`
+	Host           string               `json:"host,omitempty"`
+	Argv           []string             `json:"argv"`
+	Removed        []sparkenv.Removal   `json:"removed_env,omitempty"`
+	JavaOptions    map[string]string    `json:"java_options,omitempty"`
+	User           string               `json:"user"`
+	DecommissionUI string               `json:"decommission_ui,omitempty"`
+	Hosts          []etcfiles.HostEntry `json:"hosts_entries,omitempty"`
+	Resolv         *etcfiles.Resolv     `json:"resolv_conf,omitempty"`
+	Env            []string             `json:"-"`
+	Node           sparkenv.Node        `json:"-"`
+	Credential     *syscall.Credential  `json:"-"`
 }
 
 // plan works out the node's command, environment and user. Only a worker
@@ -78,10 +83,9 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 		node.Host = sparkenv.Get(env, "SPARK_WORKER_HOST")
 		node.Port = sparkenv.IntOr(env, "SPARK_WORKER_PORT", 0)
 		node.WebUIPort = sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081)
-		// Reconnect to the configured name, which the platform keeps
-		// current, not to the address the old master advertised
-		// (SPARK-20529; spark.md §2.5).
-		env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", "spark.worker.preferConfiguredMasterAddress", "true")
+		for _, o := range workerJavaDefaults {
+			env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", o.key, o.value)
+		}
 		if v, _ := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", "spark.decommission.enabled"); v == "true" {
 			p.DecommissionUI = "http://127.0.0.1:" + strconv.Itoa(node.WebUIPort)
 		}
@@ -94,12 +98,34 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 		}
 	}
 	p.Host = node.Host
+	p.Node = node
+	p.Hosts = hostsEntries(p)
+	if ns, search, ok := discovery.KubeDNSResolv(in); ok {
+		p.Resolv = &etcfiles.Resolv{Nameservers: []netip.Addr{ns}, Search: search, Options: []string{"ndots:5"}}
+	}
 	if p.Argv, err = node.Argv(); err != nil {
 		return p, err
 	}
 	p.User, p.Credential, env, err = workloadUser(s.User, env)
 	p.Env = env
 	return p, err
+}
+
+// workerJavaDefaults are the worker JVM options the entrypoint adds unless
+// SPARK_WORKER_OPTS already sets them. Together they make a worker find a
+// master that came back on a new address within seconds (spark.md §2.5):
+// reconnect to the configured name, which the platform keeps current, not
+// to the address the old master advertised (SPARK-20529); re-resolve that
+// name instead of trusting the JVM's 30 s address cache; and keep retrying
+// at the short 5-15 s interval for ten minutes instead of one before
+// Spark's 30-90 s interval, and give up after about 50 minutes instead of 11
+// (spark.worker.*RegistrationRetries exist since 4.0; 3.5 ignores them).
+var workerJavaDefaults = []struct{ key, value string }{
+	{"spark.worker.preferConfiguredMasterAddress", "true"},
+	{"spark.worker.initialRegistrationRetries", "60"},
+	{"spark.worker.maxRegistrationRetries", "100"},
+	{"sun.net.inetaddr.ttl", "1"},
+	{"sun.net.inetaddr.negative.ttl", "1"},
 }
 
 // secretKey reports whether a Spark conf key holds a secret, so explain and

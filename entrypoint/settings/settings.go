@@ -41,6 +41,9 @@ type Settings struct {
 	Discovery     string        `default:"auto"`
 	MasterWait    time.Duration `split_words:"true" default:"5m"`
 	FixEtc        bool          `split_words:"true" default:"true"`
+
+	AmbassadorListen string `split_words:"true" default:":7077"`
+	AmbassadorTarget string `split_words:"true"`
 }
 
 // Load reads the settings from the process environment.

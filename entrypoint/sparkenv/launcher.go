@@ -1,0 +1,119 @@
+package sparkenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// LauncherClass is Spark's command builder, the Java half of spark-class.
+const LauncherClass = "org.apache.spark.launcher.Main"
+
+// JavaCommand asks Spark's launcher for the final java command of the node,
+// as bin/spark-class does, so that the supervisor's child is the JVM itself.
+// Going through spark-class instead leaves a zombie behind for the JVM's
+// whole life: spark-class reads the launcher's output from a process
+// substitution and execs java without waiting for that subshell, which then
+// exits as a child of the JVM, and the JVM never reaps it.
+//
+// env must already carry SPARK_HOME and what spark-env.sh would set (see
+// SourceSparkEnv); the launcher reads the *_OPTS and SPARK_DAEMON_* variables
+// from it.
+func (n Node) JavaCommand(ctx context.Context, env []string) ([]string, error) {
+	argv, err := n.Argv()
+	if err != nil {
+		return nil, err
+	}
+	home := Get(env, "SPARK_HOME")
+	java := "java"
+	if jh := Get(env, "JAVA_HOME"); jh != "" {
+		java = filepath.Join(jh, "bin", "java")
+	}
+	env = withScalaVersion(env, home)
+	// argv is "bash HOME/bin/spark-class CLASS ARGS..."; the launcher takes CLASS ARGS...
+	args := append([]string{"-Xmx128m"}, strings.Fields(Get(env, "SPARK_LAUNCHER_OPTS"))...)
+	args = append(args, "-cp", filepath.Join(home, "jars", "*"), LauncherClass)
+	args = append(args, argv[2:]...)
+	cmd := exec.CommandContext(ctx, java, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("spark launcher (%s %s): %w: %s", java, LauncherClass, err, lastLine(stderr.String()+stdout.String()))
+	}
+	return ParseLauncherOutput(stdout.Bytes())
+}
+
+// ParseLauncherOutput reads the launcher's NUL-separated command. Spark 3.4
+// and later print "\x00\n" before the command so that JVM warnings printed to
+// stdout can be told apart from it; earlier output is only the command.
+func ParseLauncherOutput(out []byte) ([]string, error) {
+	if i := bytes.Index(out, []byte("\x00\n")); i >= 0 && (i == 0 || out[i-1] == '\n') {
+		out = out[i+2:]
+	}
+	out = bytes.TrimSuffix(out, []byte{0})
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil, errors.New("spark launcher printed no command")
+	}
+	cmd := strings.Split(string(out), "\x00")
+	if strings.ContainsAny(cmd[0], "\n") || !strings.HasSuffix(cmd[0], "java") {
+		return nil, fmt.Errorf("spark launcher printed %q, not a java command", lastLine(string(out)))
+	}
+	return cmd, nil
+}
+
+// withScalaVersion sets SPARK_SCALA_VERSION, which load-spark-env.sh would
+// have set and the launcher needs, from the spark-core jar's name.
+func withScalaVersion(env []string, home string) []string {
+	if Get(env, "SPARK_SCALA_VERSION") != "" {
+		return env
+	}
+	jars, _ := filepath.Glob(filepath.Join(home, "jars", "spark-core_*.jar"))
+	for _, j := range jars {
+		v, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(j), "spark-core_"), "-")
+		if _, err := strconv.ParseFloat(v, 64); ok && err == nil {
+			return Set(env, "SPARK_SCALA_VERSION", v)
+		}
+	}
+	return env
+}
+
+// SourceSparkEnv returns env as $SPARK_CONF_DIR/spark-env.sh leaves it, the
+// file spark-class would have sourced (with set -a, so every assignment is
+// exported). Without the file env comes back unchanged and nothing runs.
+func SourceSparkEnv(ctx context.Context, env []string) ([]string, error) {
+	conf := Get(env, "SPARK_CONF_DIR")
+	if conf == "" {
+		conf = filepath.Join(Get(env, "SPARK_HOME"), "conf")
+	}
+	file := filepath.Join(conf, "spark-env.sh")
+	if _, err := os.Stat(file); err != nil {
+		return env, nil
+	}
+	cmd := exec.CommandContext(ctx, "bash", "-c", `set -a; . "$1" >&2; set +a; exec env -0`, "bash", file)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w: %s", file, err, lastLine(stderr.String()))
+	}
+	var sourced []string
+	for _, kv := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		if k, _, ok := strings.Cut(kv, "="); ok && k != "_" && k != "SHLVL" && k != "PWD" {
+			sourced = append(sourced, kv)
+		}
+	}
+	return Set(sourced, "SPARK_ENV_LOADED", "1"), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
