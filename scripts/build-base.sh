@@ -38,7 +38,7 @@ trap 'rm -rf "$work"' EXIT
 
 # The root's own inputs, so that editing the rest of this script does not
 # rebuild it.
-include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2
+include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2,libnss-wrapper
 add_user='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"'
 slim='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*'
 rootfs="$cache/rootfs-bookworm-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"

@@ -133,6 +133,11 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	if err != nil {
 		return err
 	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	if p.Credential != nil {
+		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
+	}
+	env = ensurePasswdEntry(uid, gid, env, log)
 	log.Info().Str("role", string(role)).Strs("argv", java).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
@@ -154,6 +159,7 @@ func javaCommand(p Plan) ([]string, []string, error) {
 	if env, _, err = sparkenv.Scrub(env); err != nil {
 		return nil, nil, err
 	}
+	env = sparkenv.WithScalaVersion(env)
 	java, err := p.Node.JavaCommand(ctx, env)
 	return java, env, err
 }

@@ -22,8 +22,8 @@ const LauncherClass = "org.apache.spark.launcher.Main"
 // substitution and execs java without waiting for that subshell, which then
 // exits as a child of the JVM, and the JVM never reaps it.
 //
-// env must already carry SPARK_HOME and what spark-env.sh would set (see
-// SourceSparkEnv); the launcher reads the *_OPTS and SPARK_DAEMON_* variables
+// env must already carry SPARK_HOME, SPARK_SCALA_VERSION (WithScalaVersion)
+// and what spark-env.sh would set (SourceSparkEnv); the launcher reads the *_OPTS and SPARK_DAEMON_* variables
 // from it.
 func (n Node) JavaCommand(ctx context.Context, env []string) ([]string, error) {
 	argv, err := n.Argv()
@@ -35,7 +35,6 @@ func (n Node) JavaCommand(ctx context.Context, env []string) ([]string, error) {
 	if jh := Get(env, "JAVA_HOME"); jh != "" {
 		java = filepath.Join(jh, "bin", "java")
 	}
-	env = withScalaVersion(env, home)
 	// argv is "bash HOME/bin/spark-class CLASS ARGS..."; the launcher takes CLASS ARGS...
 	args := append([]string{"-Xmx128m"}, strings.Fields(Get(env, "SPARK_LAUNCHER_OPTS"))...)
 	args = append(args, "-cp", filepath.Join(home, "jars", "*"), LauncherClass)
@@ -68,9 +67,12 @@ func ParseLauncherOutput(out []byte) ([]string, error) {
 	return cmd, nil
 }
 
-// withScalaVersion sets SPARK_SCALA_VERSION, which load-spark-env.sh would
-// have set and the launcher needs, from the spark-core jar's name.
-func withScalaVersion(env []string, home string) []string {
+// WithScalaVersion sets SPARK_SCALA_VERSION, which load-spark-env.sh would
+// have set, from the spark-core jar's name under $SPARK_HOME/jars. The
+// launcher needs it, and so does the worker JVM, which builds its executors'
+// command lines with the same code.
+func WithScalaVersion(env []string) []string {
+	home := Get(env, "SPARK_HOME")
 	if Get(env, "SPARK_SCALA_VERSION") != "" {
 		return env
 	}

@@ -81,6 +81,11 @@ func procMatches() bool {
 // zombies; all includes them.
 func others(pid1 bool) (live []int, all int) {
 	self := os.Getpid()
+	if !pid1 {
+		if l, a, ok := descendants(self); ok {
+			return l, a
+		}
+	}
 	procs := readProcs()
 	if pid1 {
 		for _, p := range procs {
@@ -116,4 +121,78 @@ func others(pid1 bool) (live []int, all int) {
 		}
 	}
 	return live, all
+}
+
+// descendants walks /proc/<pid>/task/<tid>/children from pid down.  Outside
+// a PID namespace /proc holds the whole host, and reading every process's
+// stat on each check made a start-and-exit cost milliseconds; this reads only
+// our own subtree.  ok is false when the kernel lacks the children files.
+func descendants(root int) (live []int, all int, ok bool) {
+	queue := []int{root}
+	seen := map[int]bool{root: true}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(p) + "/task")
+		if err != nil {
+			if p == root {
+				return nil, 0, false
+			}
+			continue // exited meanwhile
+		}
+		for _, t := range tasks {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + t.Name() + "/children")
+			if err != nil {
+				if p == root && os.IsNotExist(err) {
+					return nil, 0, false
+				}
+				continue
+			}
+			for _, f := range bytes.Fields(b) {
+				c, err := strconv.Atoi(string(f))
+				if err != nil || seen[c] {
+					continue
+				}
+				seen[c] = true
+				queue = append(queue, c)
+				all++
+				if !isZombie(c) {
+					live = append(live, c)
+				}
+			}
+		}
+	}
+	return live, all, true
+}
+
+func isZombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true // gone: nothing left to stop
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
+}
+
+// inheritedFD reports whether fd is open without close-on-exec.  Go opens
+// all of its own descriptors close-on-exec, so these came from our parent.
+func inheritedFD(fd int) bool {
+	flags, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+	return e == 0 && flags&syscall.FD_CLOEXEC == 0
+}
+
+// maxInherited returns the highest inherited descriptor number, or 2.
+func maxInherited() int {
+	max := 2
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return max
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err == nil && fd > max && inheritedFD(fd) {
+			max = fd
+		}
+	}
+	return max
 }

@@ -233,13 +233,26 @@ func (s *sup) startWaiter() (<-chan report, error) {
 		specW.Close()
 		return nil, fmt.Errorf("waiter pipe: %w", err)
 	}
+	// Descriptors we inherited (socket activation, a harness's pipe) go to
+	// the workload at their own numbers, as tini and dumb-init pass them;
+	// the waiter's pipes go above them.
+	files := []uintptr{0, 1, 2}
+	for fd := 3; fd <= maxInherited(); fd++ {
+		if inheritedFD(fd) {
+			files = append(files, uintptr(fd))
+		} else {
+			files = append(files, ^uintptr(0)) // closed in the waiter
+		}
+	}
+	specFD, reportFD := len(files), len(files)+1
+	files = append(files, specR.Fd(), repW.Fd())
 	// /proc/self/exe, not a path: it still works after the binary was
 	// replaced or when the workload's user cannot traverse its directory.
 	pid, err := syscall.ForkExec("/proc/self/exe",
-		[]string{os.Args[0], WaiterArg, strconv.Itoa(waiterSpecFD), strconv.Itoa(waiterReportFD)},
+		[]string{os.Args[0], WaiterArg, strconv.Itoa(specFD), strconv.Itoa(reportFD)},
 		&syscall.ProcAttr{
 			Env:   os.Environ(),
-			Files: []uintptr{0, 1, 2, specR.Fd(), repW.Fd()},
+			Files: files,
 			Sys:   &syscall.SysProcAttr{Credential: s.cfg.Credential},
 		})
 	specR.Close()

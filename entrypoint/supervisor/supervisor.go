@@ -36,7 +36,10 @@ type Config struct {
 	// (tini -g); the child then gets a process group of its own.
 	SignalGroup bool
 	// Rewrite maps a received signal to the one forwarded (dumb-init -r);
-	// mapping to 0 drops the signal.
+	// mapping to 0 drops the signal.  A rewritten SIGTERM or SIGINT still
+	// starts the stop sequence.  Signals the supervisor sends on its own
+	// (Decommission's SIGPWR and SIGTERM, the stop sequence's SIGTERM and
+	// SIGKILL) are not rewritten.
 	Rewrite map[syscall.Signal]syscall.Signal
 	// Decommission, when non-nil, turns the first SIGTERM into a graceful
 	// Spark worker decommission.

@@ -200,8 +200,8 @@ func lookPath(file string, env []string, dir string) (string, error) {
 			check = filepath.Join(dir, p)
 		}
 		fi, err := os.Stat(check)
-		if err != nil {
-			continue
+		if err != nil || fi.IsDir() {
+			continue // shells skip directories in PATH too
 		}
 		if fi.Mode().IsRegular() && syscall.Access(check, 1 /* X_OK */) == nil {
 			if !filepath.IsAbs(p) && !strings.Contains(p, "/") {
