@@ -11,6 +11,8 @@
 //	entrypoint worker            find the master and run a Spark worker
 //	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
 //	entrypoint -- CMD [ARG...]   supervise CMD as a plain init: no discovery, no /etc changes
+//	entrypoint ready ROLE        exit 0 when this master is ALIVE, or this worker is listed ALIVE by
+//	                             its master; 1 with the reason otherwise (HEALTHCHECK, probes)
 //	entrypoint ambassador        forward TCP connections to the master (the 2015 ambassador pattern,
 //	                             for ECS tasks and hosts without cross-host links)
 //
@@ -63,6 +65,7 @@
 // # Exit status
 //
 //	N        the workload exited with N
+//	1        ready: the node is not ready
 //	128+N    the workload died of signal N, or a stop signal N came before it started
 //	64       bad settings or command line
 //	69       no master found within ENTRYPOINT_MASTER_WAIT

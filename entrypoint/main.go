@@ -50,6 +50,8 @@ func exitCode(err error) int {
 	case errors.Is(err, boot.ErrUsage), errors.Is(err, settings.ErrInvalid),
 		errors.Is(err, sparkenv.ErrInvalid), errors.Is(err, discovery.ErrInvalid):
 		return exitUsage
+	case errors.Is(err, boot.ErrNotReady):
+		return 1
 	case errors.Is(err, boot.ErrNoMaster), errors.Is(err, discovery.ErrNotFound):
 		return exitUnavailable
 	case errors.Is(err, supervisor.ErrNotFound):

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,5 +211,49 @@ func TestWorkerWaitsForMaster(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "ENTRYPOINT_MASTER_WAIT=1s") || !strings.Contains(string(out), "docker-links") {
 		t.Errorf("no master within the wait: output does not say what was tried:\n%s", out)
+	}
+}
+
+// TestReady answers health checks from real HTTP servers on loopback that
+// speak the master's and worker's /json/.
+func TestReady(t *testing.T) {
+	state := "ALIVE"
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("/json/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"id":"worker-1","masterurl":"spark://m:7077","masterwebuiurl":%q,"status":%q,"aliveworkers":1}`, srv.URL+"/m", state)
+	})
+	mux.HandleFunc("/m/json/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"status":"ALIVE","workers":[{"id":"worker-0","state":"DEAD"},{"id":"worker-1","state":%q}]}`, state)
+	})
+	srv = httptest.NewServer(mux)
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	tests := []struct {
+		role, state string
+		want        int
+	}{
+		{"master", "ALIVE", 0}, {"master", "STANDBY", 1},
+		{"worker", "ALIVE", 0}, {"worker", "DEAD", 1},
+	}
+	for _, tt := range tests {
+		state = tt.state
+		cmd := exec.Command(binary, "ready", tt.role)
+		cmd.Env = []string{"SPARK_MASTER_WEBUI_PORT=" + port, "SPARK_WORKER_WEBUI_PORT=" + port}
+		out, err := cmd.CombinedOutput()
+		got := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			got = ee.ExitCode()
+		}
+		if got != tt.want {
+			t.Errorf("ready %s with state %s: exit %d, want %d\n%s", tt.role, tt.state, got, tt.want, out)
+		}
+	}
+	srv.Close()
+	cmd := exec.Command(binary, "ready", "master")
+	cmd.Env = []string{"SPARK_MASTER_WEBUI_PORT=" + port}
+	if err := cmd.Run(); err == nil {
+		t.Error("ready master with nothing listening: exit 0")
 	}
 }

@@ -43,6 +43,7 @@ const Usage = `usage:
   entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
   entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
   entrypoint ambassador        forward TCP connections to the master
+  entrypoint ready ROLE        exit 0 when this master is ALIVE / this worker is ALIVE at its master
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
 // Main runs the subcommand in args (os.Args[1:]).
@@ -79,6 +80,11 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: ambassador takes no arguments (got %q); use ENTRYPOINT_AMBASSADOR_*", ErrUsage, args[1:])
 		}
 		return ambassador(s, log)
+	case "ready":
+		if len(args) != 2 {
+			return fmt.Errorf("%w: ready takes master or worker", ErrUsage)
+		}
+		return ready(sparkenv.Role(args[1]), stdout)
 	case "explain":
 		role := sparkenv.Worker
 		if len(args) > 1 {

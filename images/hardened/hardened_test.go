@@ -64,6 +64,9 @@ func TestArbitraryUIDReadOnlyRoot(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	t.Logf("uid 12345, read-only root: master ALIVE with 1 worker ALIVE")
+	for role, c := range map[string]string{"master": name + "-master", "worker": name + "-worker"} {
+		t.Logf("entrypoint ready %s: %s", role, docker(t, "exec", c, "/usr/local/bin/entrypoint", "ready", role))
+	}
 	for _, c := range []string{name + "-master", name + "-worker"} {
 		logs, _ := exec.Command("docker", "logs", c).CombinedOutput()
 		if strings.Contains(string(logs), "invalid null input") {

@@ -1,0 +1,88 @@
+package boot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+)
+
+// ErrNotReady is the answer of ready when the node is not (exit 1).
+var ErrNotReady = errors.New("not ready")
+
+// ready checks this container's node through the web UIs, as a health
+// check or readiness probe would: a master is ready when its /json/ says
+// ALIVE; a worker when its master lists it ALIVE (the worker's own masterurl
+// stays set after a disconnect, so it proves nothing; spark.md §2.8).
+func ready(role sparkenv.Role, w io.Writer) error {
+	env := os.Environ()
+	c := &http.Client{Timeout: 3 * time.Second}
+	switch role {
+	case sparkenv.Master:
+		url := "http://127.0.0.1:" + strconv.Itoa(sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)) + "/json/"
+		var m struct {
+			Status       string `json:"status"`
+			AliveWorkers int    `json:"aliveworkers"`
+		}
+		if err := getJSON(c, url, &m); err != nil {
+			return err
+		}
+		if m.Status != "ALIVE" {
+			return fmt.Errorf("%w: master status %q at %s", ErrNotReady, m.Status, url)
+		}
+		fmt.Fprintf(w, "master ALIVE with %d workers ALIVE\n", m.AliveWorkers)
+		return nil
+	case sparkenv.Worker:
+		url := "http://127.0.0.1:" + strconv.Itoa(sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081)) + "/json/"
+		var wk struct {
+			ID        string `json:"id"`
+			MasterUI  string `json:"masterwebuiurl"`
+			MasterURL string `json:"masterurl"`
+		}
+		if err := getJSON(c, url, &wk); err != nil {
+			return err
+		}
+		if wk.MasterUI == "" {
+			return fmt.Errorf("%w: worker %s has not registered with a master yet", ErrNotReady, wk.ID)
+		}
+		var m struct {
+			Workers []struct{ ID, State string } `json:"workers"`
+		}
+		if err := getJSON(c, strings.TrimSuffix(wk.MasterUI, "/")+"/json/", &m); err != nil {
+			return err
+		}
+		for _, mw := range m.Workers {
+			if mw.ID == wk.ID {
+				if mw.State != "ALIVE" {
+					return fmt.Errorf("%w: master %s lists worker %s as %s", ErrNotReady, wk.MasterURL, wk.ID, mw.State)
+				}
+				fmt.Fprintf(w, "worker %s ALIVE at %s\n", wk.ID, wk.MasterURL)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: master %s does not list worker %s", ErrNotReady, wk.MasterURL, wk.ID)
+	}
+	return fmt.Errorf("%w: ready takes master or worker, got %q", ErrUsage, role)
+}
+
+func getJSON(c *http.Client, url string, v any) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotReady, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: %s answered %s", ErrNotReady, url, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNotReady, url, err)
+	}
+	return nil
+}
