@@ -1,12 +1,12 @@
 package discovery
 
 import (
-	"bufio"
-	"bytes"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/entrypoint/etcfiles"
 )
 
 // This file holds the small parsers shared by several sources.
@@ -19,25 +19,11 @@ type hostsLine struct {
 }
 
 // lookupHosts returns the first /etc/hosts line naming name
-// (case-insensitively), the way glibc's files backend does. Comments and
-// malformed lines are skipped.
+// (case-insensitively), the way glibc's files backend does.
 func lookupHosts(hosts []byte, name string) (hostsLine, bool) {
-	sc := bufio.NewScanner(bytes.NewReader(hosts))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		addr, err := netip.ParseAddr(f[0])
-		if err != nil {
-			continue
-		}
-		for _, n := range f[1:] {
-			if strings.EqualFold(n, name) {
-				return hostsLine{addr: addr, names: f[1:], text: strings.Join(f, " ")}, true
-			}
+	for _, l := range etcfiles.HostsLines(hosts) {
+		if l.Has(name) {
+			return hostsLine{addr: l.Addr, names: l.Names, text: l.Addr.String() + " " + strings.Join(l.Names, " ")}, true
 		}
 	}
 	return hostsLine{}, false

@@ -146,6 +146,35 @@ func LookupHosts(in []byte, name string) []netip.Addr {
 	}
 	var addrs []netip.Addr
 	seen := make(map[netip.Addr]bool)
+	for _, l := range HostsLines(in) {
+		if l.Has(name) && !seen[l.Addr] {
+			seen[l.Addr] = true
+			addrs = append(addrs, l.Addr)
+		}
+	}
+	return addrs
+}
+
+// HostsLine is one well-formed entry of a hosts file, without its comment.
+type HostsLine struct {
+	Addr  netip.Addr
+	Names []string
+}
+
+// Has reports whether the line names name, case-insensitively.
+func (l HostsLine) Has(name string) bool {
+	for _, n := range l.Names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// HostsLines returns the entries of a hosts file in order, skipping
+// comments and lines without an address and a name, as glibc does.
+func HostsLines(in []byte) []HostsLine {
+	var lines []HostsLine
 	for _, line := range splitLines(in) {
 		if i := bytes.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -158,17 +187,9 @@ func LookupHosts(in []byte, name string) []netip.Addr {
 		if err != nil {
 			continue
 		}
-		for _, n := range f[1:] {
-			if strings.EqualFold(n, name) {
-				if !seen[addr] {
-					seen[addr] = true
-					addrs = append(addrs, addr)
-				}
-				break
-			}
-		}
+		lines = append(lines, HostsLine{Addr: addr, Names: f[1:]})
 	}
-	return addrs
+	return lines
 }
 
 func appendUnique(addrs []netip.Addr, a netip.Addr) []netip.Addr {
