@@ -1,75 +1,53 @@
-// Package compose_test runs the classic compose file end to end with the
-// real images: the v1 file exactly as users have it, scaled to three workers,
-// a job from a driver on the host, and a clean stop.
+// Package compose_test runs the compose files end to end with the real
+// images: the classic v1 file exactly as users have it and the Compose
+// Specification file, each scaled to three workers, a job from a driver on
+// the host, and a clean stop.
 package compose_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
-var root = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}()
-
-const workers = 3
+const workers = e2e.Workers
 
 func TestClassicComposeV1(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: needs docker and the images (make test runs it)")
 	}
-	run(t, "make", "-C", root, "images")
+	m := e2e.NewMatrix(t, "compose-v1")
+	e2e.Run(t, "make", "-C", e2e.Root, "images")
 	project := fmt.Sprintf("ssv1e2e%d", os.Getpid())
 	env := append(os.Environ(), "COMPOSE_PROJECT="+project, fmt.Sprintf("WORKERS=%d", workers))
-	file := filepath.Join(root, "images", "compose", "docker-compose.v1.yml")
-	dc := func(args ...string) string {
-		return run(t, append([]string{"docker-compose", "-p", project, "-f", file}, args...)...)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := exec.Command("docker-compose", "-p", project, "-f", file, "logs", "--tail", "40").CombinedOutput()
-			t.Logf("cluster logs:\n%s", out)
-		}
-		out, err := exec.Command("docker-compose", "-p", project, "-f", file, "down", "-t", "10", "--remove-orphans").CombinedOutput()
-		if err != nil {
-			t.Errorf("compose down: %v\n%s", err, out)
-		}
-	})
+	file := filepath.Join(e2e.Root, "images", "compose", "docker-compose.v1.yml")
+	t.Cleanup(func() { e2e.CheckClean(t, project) }) // runs after down
+	dc := e2e.NewCompose(t, project, file, nil)
 
-	dc("up", "-d")
-	dc("scale", fmt.Sprintf("worker=%d", workers))
-	master := strings.TrimSpace(dc("ps", "-q", "master"))
-	ids := strings.Fields(dc("ps", "-q", "worker"))
+	dc.Run(t, "up", "-d")
+	dc.Run(t, "scale", fmt.Sprintf("worker=%d", workers))
+	master := strings.TrimSpace(dc.Run(t, "ps", "-q", "master"))
+	ids := dc.IDs(t, "worker")
 	if master == "" || len(ids) != workers {
 		t.Fatalf("compose started master %q and workers %q, want 1 and %d", master, ids, workers)
 	}
+	m.OK("discovery", e2e.CheckDiscovery(t, ids[0], "docker-links", "spark://spark-master:7077"))
 	ids = append(ids, master)
 
-	runEnv(t, env, "bash", filepath.Join(root, "scripts", "cluster.sh"), "wait-alive")
-	state := masterState(t, master)
-	alive := 0
-	for _, w := range state.Workers {
-		t.Logf("worker %s %s:%d cores=%d state=%s", w.ID, w.Host, w.Port, w.Cores, w.State)
-		if w.State == "ALIVE" {
-			alive++
-		}
-	}
-	t.Logf("master %s status=%s: %d workers ALIVE", state.URL, state.Status, alive)
-	if alive != workers || state.Status != "ALIVE" {
-		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", alive, state.Status, workers)
+	e2e.RunEnv(t, env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "wait-alive")
+	state := e2e.MasterState(t, e2e.Published(t, master, "8080/tcp"))
+	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), workers))
+	if !e2e.LogWorkers(t, state, workers) {
+		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
 	}
 
-	out := runEnv(t, env, "bash", filepath.Join(root, "scripts", "cluster.sh"), "job")
+	m.Set("job", "fail")
+	out := e2e.RunEnv(t, env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "job")
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "job:") || strings.HasPrefix(line, "cluster:") {
 			t.Log(line)
@@ -78,91 +56,66 @@ func TestClassicComposeV1(t *testing.T) {
 	if !strings.Contains(out, "result=500000500000 expected=500000500000") || !strings.Contains(out, "job: OK") {
 		t.Fatalf("job did not report the checked result:\n%s", out)
 	}
+	m.Set("job", "ok")
 
 	for _, id := range ids {
-		ps := run(t, "docker", "exec", id, "ps", "-eo", "pid,user,stat,args")
-		checkProcesses(t, id, ps)
+		e2e.CheckProcesses(t, id)
 	}
 
-	dc("stop", "-t", "10")
+	dc.Run(t, "stop", "-t", "10")
+	m.OK("stop", e2e.ExitCodes(t, ids))
+}
+
+// TestComposeSpec runs images/compose/docker-compose.yml: a user-defined
+// network, where the workers find the master by its service name through
+// Docker's embedded DNS (source docker-dns), no fixed host port.
+func TestComposeSpec(t *testing.T) {
+	e2e.Require(t)
+	m := e2e.NewMatrix(t, "compose-spec")
+	start := time.Now()
+	project := e2e.Name("cspec")
+	file := filepath.Join(e2e.Root, "images", "compose", "docker-compose.yml")
+	// Empty publish variables: random loopback ports, so that another
+	// cluster (the classic one holds 7077) can run at the same time.
+	env := append(os.Environ(), "MASTER_RPC_PUBLISH=", "MASTER_UI_PUBLISH=", "PUBLISH_ADDR=127.0.0.1")
+	t.Cleanup(func() { e2e.CheckClean(t, project) }) // runs after down
+	dc := e2e.NewCompose(t, project, file, env)
+
+	dc.Run(t, "up", "-d", "--scale", fmt.Sprintf("worker=%d", workers))
+	t.Logf("compose up (master healthy, workers started) in %s", time.Since(start).Round(time.Second))
+	masters := dc.IDs(t, "spark-master")
+	ids := dc.IDs(t, "worker")
+	if len(masters) != 1 || len(ids) != workers {
+		t.Fatalf("compose started masters %q and workers %q, want 1 and %d", masters, ids, workers)
+	}
+	master := masters[0]
+
+	ok := true
 	for _, id := range ids {
-		code := strings.TrimSpace(run(t, "docker", "inspect", "-f", "{{.State.ExitCode}}", id))
-		t.Logf("container %.12s exited %s", id, code)
-		if code != "0" && code != "143" {
-			t.Errorf("container %.12s exited %s, want 0 or 143", id, code)
-		}
+		ok = e2e.CheckDiscovery(t, id, "docker-dns", "spark://spark-master:7077") && ok
 	}
-}
+	m.OK("discovery", ok)
 
-// checkProcesses wants the entrypoint as PID 1, the JVM under it as the
-// spark user, and no zombie.
-func checkProcesses(t *testing.T, id, ps string) {
-	t.Helper()
-	var pid1, jvm bool
-	for _, line := range strings.Split(strings.TrimSpace(ps), "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) < 4 {
-			continue
-		}
-		pid, user, stat, args := f[0], f[1], f[2], strings.Join(f[3:], " ")
-		if strings.HasPrefix(stat, "Z") {
-			t.Errorf("container %.12s has a zombie: %s", id, line)
-		}
-		if pid == "1" && strings.Contains(args, "entrypoint") {
-			pid1 = true
-		}
-		if strings.Contains(args, "org.apache.spark.deploy.") {
-			jvm = true
-			if user != "spark" {
-				t.Errorf("container %.12s runs the JVM as %s, want spark: %s", id, user, line)
-			}
-		}
+	ui := e2e.Published(t, master, "8080/tcp")
+	state, took := e2e.WaitAlive(t, ui, workers, 3*time.Minute)
+	t.Logf("%d workers ALIVE after %s", state.Alive(), took)
+	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), workers))
+	if !e2e.LogWorkers(t, state, workers) {
+		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
 	}
-	if !pid1 || !jvm {
-		t.Errorf("container %.12s: entrypoint as PID 1 = %v, spark JVM = %v:\n%s", id, pid1, jvm, ps)
-	}
-}
 
-type masterJSON struct {
-	URL     string `json:"url"`
-	Status  string `json:"status"`
-	Workers []struct {
-		ID, Host, State string
-		Port, Cores     int
-	} `json:"workers"`
-}
+	rpc := e2e.Published(t, master, "7077/tcp")
+	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+rpc, e2e.Gateway(t, master), workers)
+	m.OK("job", jobOK)
 
-func masterState(t *testing.T, master string) masterJSON {
-	t.Helper()
-	port := strings.TrimSpace(run(t, "docker", "port", master, "8080/tcp"))
-	port = port[strings.LastIndex(strings.Split(port, "\n")[0], ":")+1:]
-	port = strings.Split(port, "\n")[0]
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:" + port + "/json/")
-	if err != nil {
-		t.Fatalf("master /json/: %v", err)
+	all := append(ids, master)
+	for _, id := range all {
+		e2e.CheckProcesses(t, id)
 	}
-	defer resp.Body.Close()
-	var s masterJSON
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatalf("master /json/: %v", err)
-	}
-	return s
-}
 
-func run(t *testing.T, argv ...string) string {
-	t.Helper()
-	return runEnv(t, nil, argv...)
-}
-
-func runEnv(t *testing.T, env []string, argv ...string) string {
-	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out.String())
-	}
-	return out.String()
+	stopStart := time.Now()
+	dc.Run(t, "stop", "-t", "10")
+	t.Logf("compose stop in %s", time.Since(stopStart).Round(100*time.Millisecond))
+	m.OK("stop", e2e.ExitCodes(t, all))
+	t.Logf("compose-spec path took %s", time.Since(start).Round(time.Second))
 }
