@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -217,14 +218,15 @@ func TestWorkerWaitsForMaster(t *testing.T) {
 // TestReady answers health checks from real HTTP servers on loopback that
 // speak the master's and worker's /json/.
 func TestReady(t *testing.T) {
-	state := "ALIVE"
+	var state atomic.Value // the handlers run on the server's goroutines
+	state.Store("ALIVE")
 	mux := http.NewServeMux()
 	var srv *httptest.Server
 	mux.HandleFunc("/json/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"id":"worker-1","masterurl":"spark://m:7077","masterwebuiurl":%q,"status":%q,"aliveworkers":1}`, srv.URL+"/m", state)
+		fmt.Fprintf(w, `{"id":"worker-1","masterurl":"spark://m:7077","masterwebuiurl":%q,"status":%q,"aliveworkers":1}`, srv.URL+"/m", state.Load())
 	})
 	mux.HandleFunc("/m/json/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"status":"ALIVE","workers":[{"id":"worker-0","state":"DEAD"},{"id":"worker-1","state":%q}]}`, state)
+		fmt.Fprintf(w, `{"status":"ALIVE","workers":[{"id":"worker-0","state":"DEAD"},{"id":"worker-1","state":%q}]}`, state.Load())
 	})
 	srv = httptest.NewServer(mux)
 	defer srv.Close()
@@ -237,7 +239,7 @@ func TestReady(t *testing.T) {
 		{"worker", "ALIVE", 0}, {"worker", "DEAD", 1},
 	}
 	for _, tt := range tests {
-		state = tt.state
+		state.Store(tt.state)
 		cmd := exec.Command(binary, "ready", tt.role)
 		cmd.Env = []string{"SPARK_MASTER_WEBUI_PORT=" + port, "SPARK_WORKER_WEBUI_PORT=" + port}
 		out, err := cmd.CombinedOutput()
