@@ -237,7 +237,7 @@ func (s *sup) startWaiter() (<-chan report, error) {
 	// the workload at their own numbers, as tini and dumb-init pass them;
 	// the waiter's pipes go above them.
 	files := []uintptr{0, 1, 2}
-	for fd := 3; fd <= maxInherited(); fd++ {
+	for fd, last := 3, maxInherited(); fd <= last; fd++ {
 		if inheritedFD(fd) {
 			files = append(files, uintptr(fd))
 		} else {
