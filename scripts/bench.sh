@@ -11,10 +11,8 @@
 #   INITBENCH_DIR   harness location (default: <repo>/../shared/initbench)
 #   BENCH_INITS     extra inits to compare, as command prefixes separated by
 #                   ';' (default: "tini --;dumb-init --")
-#   BENCH_USE_MAIN  1: benchmark bin/entrypoint (go build ./entrypoint) with
-#                   BENCH_MAIN_PREFIX (default "--") in front of the child;
-#                   otherwise a stand-in main that only calls supervisor.Run
-#                   is built, so nothing but the supervisor is measured.
+#   BENCH_MAIN_PREFIX  what goes between bin/entrypoint and the child
+#                   (default "--": the pure init mode users run)
 #
 # Needs root (PID namespaces via unshare), a C compiler and Go.  Nothing is
 # written into the harness directory: helpers and logs go to a temp dir.
@@ -35,50 +33,9 @@ trap 'rm -rf "$work"' EXIT
 export INITBENCH_BIN=$work/helpers
 
 # --- build the init under test -------------------------------------------
-if [ "${BENCH_USE_MAIN:-0}" = 1 ]; then
-    (cd "$root" && CGO_ENABLED=0 go build -trimpath -o bin/entrypoint ./entrypoint)
-    ours="$root/bin/entrypoint ${BENCH_MAIN_PREFIX:---}"
-    what="bin/entrypoint (go build ./entrypoint)"
-else
-    mkdir -p "$work/supmain"
-    cat >"$work/supmain/main.go" <<'GO'
-// Command spark-init is the benchmark's stand-in entrypoint: spark-init -- CMD...
-package main
-
-import (
-	"errors"
-	"os"
-
-	"github.com/rs/zerolog"
-	"github.com/snufkin/swarming-spark/entrypoint/supervisor"
-)
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == supervisor.WaiterArg {
-		os.Exit(supervisor.Waiter(os.Args[2:]))
-	}
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel).With().Timestamp().Logger()
-	st, err := supervisor.Run(supervisor.Config{Args: args, Env: os.Environ(), Log: log})
-	switch {
-	case errors.Is(err, supervisor.ErrNotFound):
-		st = 127
-	case errors.Is(err, supervisor.ErrNotExecutable):
-		st = 126
-	case err != nil:
-		st = 70
-	}
-	os.Exit(st)
-}
-GO
-    # Built from the repo root so the file resolves against this module.
-    (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/spark-init" "$work/supmain/main.go")
-    ours="$work/spark-init --"
-    what="stand-in main calling supervisor.Run (scripts/bench.sh)"
-fi
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -o bin/entrypoint ./entrypoint)
+ours="$root/bin/entrypoint ${BENCH_MAIN_PREFIX:---}"
+what="bin/entrypoint (go build ./entrypoint)"
 
 IFS=';' read -r -a others <<<"${BENCH_INITS:-tini --;dumb-init --}"
 inits=("$ours" "${others[@]}")
