@@ -51,6 +51,11 @@
 //	SPARK_WORKER_OPTS         worker JVM options; -Dspark.decommission.enabled=true turns the first SIGTERM
 //	                          into a graceful decommission (SIGPWR, wait for executors to finish, then SIGTERM)
 //	SPARK_HOME                where Spark is (default /opt/spark)
+//	SPARK_AUTH_SECRET         shared secret: turns on spark.authenticate for the node; the JVM gets it in
+//	                          _SPARK_AUTH_SECRET (never on its command line); a master's REST server is
+//	                          turned off (it has no authentication). Drivers need the same secret.
+//	SPARK_AUTH_SECRET_FILE    the same, read from a file (a Kubernetes or ECS secret); not both
+//	SPARK_RPC_ENCRYPTION      true: AES-based RPC encryption (spark.network.crypto.enabled); needs the secret
 //
 // Spark reads SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_PORT,
 // SPARK_WORKER_WEBUI_PORT, SPARK_WORKER_CORES and SPARK_WORKER_INSTANCES as

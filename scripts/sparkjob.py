@@ -6,6 +6,7 @@ executor (one per worker) ran tasks: each task reports the hostname of the
 container it ran in.
 """
 import argparse
+import os
 import socket
 import sys
 import time
@@ -31,6 +32,13 @@ def main():
             .set("spark.driver.blockManager.port", str(args.driver_port + 1))
             .set("spark.executor.memory", "512m")
             .set("spark.ui.showConsoleProgress", "false"))
+    # A cluster started with SPARK_AUTH_SECRET takes only drivers that know
+    # it; the driver must have it in its conf (spark.md, auth in standalone).
+    secret = os.environ.get("SPARK_AUTH_SECRET")
+    if secret:
+        conf.set("spark.authenticate", "true").set("spark.authenticate.secret", secret)
+        if os.environ.get("SPARK_RPC_ENCRYPTION") == "true":
+            conf.set("spark.network.crypto.enabled", "true")
     sc = SparkContext(conf=conf)
     sc.setLogLevel("WARN")
     try:

@@ -31,6 +31,7 @@ type Plan struct {
 	Removed        []sparkenv.Removal   `json:"removed_env,omitempty"`
 	JavaOptions    map[string]string    `json:"java_options,omitempty"`
 	User           string               `json:"user"`
+	Auth           bool                 `json:"authenticate"`
 	DecommissionUI string               `json:"decommission_ui,omitempty"`
 	Hosts          []etcfiles.HostEntry `json:"hosts_entries,omitempty"`
 	Resolv         *etcfiles.Resolv     `json:"resolv_conf,omitempty"`
@@ -89,6 +90,9 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 		if v, _ := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", "spark.decommission.enabled"); v == "true" {
 			p.DecommissionUI = "http://127.0.0.1:" + strconv.Itoa(node.WebUIPort)
 		}
+	}
+	if env, p.Auth, err = authEnv(role, env); err != nil {
+		return p, err
 	}
 	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS"} {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {

@@ -134,6 +134,22 @@ func Set(env []string, key, value string) []string {
 	return append(out, key+"="+value)
 }
 
+// Unset returns env without keys.
+func Unset(env []string, keys ...string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, key := range keys {
+			drop = drop || k == key
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // Role is what the JVM runs.
 type Role string
 

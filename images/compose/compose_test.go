@@ -104,6 +104,12 @@ func TestComposeSpec(t *testing.T) {
 		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
 	}
 
+	// What the file's healthchecks run.
+	for _, id := range ids {
+		e2e.CheckReady(t, id, "worker")
+	}
+	e2e.CheckReady(t, master, "master")
+
 	rpc := e2e.Published(t, master, "7077/tcp")
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+rpc, e2e.Gateway(t, master), workers)
 	m.OK("job", jobOK)

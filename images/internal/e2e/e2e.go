@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,6 +133,9 @@ func NewMatrix(t *testing.T, path string) *Matrix {
 func (m *Matrix) Set(field, value string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, known := m.values[field]; !known && !slices.Contains(m.fields, field) {
+		m.fields = append(m.fields, field)
+	}
 	m.values[field] = value
 }
 
@@ -455,12 +459,33 @@ var venvOnce sync.Once
 var venvErr error
 var venvOut string
 
+// CheckReady runs `entrypoint ready role` in container (what the
+// images' HEALTHCHECK and the probes run), logs its answer and reports
+// whether it said ready.
+func CheckReady(t *testing.T, container, role string) bool {
+	t.Helper()
+	out, err := Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", role)
+	out = strings.TrimSpace(out)
+	if err != nil {
+		t.Errorf("entrypoint ready %s in %s: %v: %s", role, Short(container), err, out)
+		return false
+	}
+	t.Logf("entrypoint ready %s in %s: %s", role, Short(container), out)
+	return true
+}
+
 // Python returns .venv/bin/python with the images' pyspark, made once per
 // test process with `scripts/cluster.sh venv`.
 func Python(t *testing.T) string {
 	t.Helper()
 	venvOnce.Do(func() {
-		venvOut, venvErr = Try("bash", filepath.Join(Root, "scripts", "cluster.sh"), "venv")
+		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), "venv"}
+		// Test binaries of several packages run at once; only one of
+		// them may make the venv.
+		if _, err := exec.LookPath("flock"); err == nil {
+			argv = append([]string{"flock", filepath.Join(os.TempDir(), "swarming-spark-venv.lock")}, argv...)
+		}
+		venvOut, venvErr = Try(argv...)
 	})
 	if venvErr != nil {
 		t.Fatalf("scripts/cluster.sh venv: %v\n%s", venvErr, venvOut)

@@ -1,0 +1,78 @@
+// Package auth_test proves the shared secret end to end with the real
+// images: a cluster started with SPARK_AUTH_SECRET takes a driver that has
+// the secret and refuses one that does not, and the secret shows in no log
+// line, no explain output and no process's command line.
+package auth_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
+)
+
+func TestSharedSecret(t *testing.T) {
+	e2e.Require(t)
+	m := e2e.NewMatrix(t, "auth")
+	prefix := e2e.Name("auth")
+	res := e2e.NewResources(t, prefix)
+	secret := "s3cr3t-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+
+	master, worker := prefix+"-spark-master", prefix+"-worker"
+	res.Container(master)
+	res.Container(worker)
+	e2e.Run(t, "docker", "run", "-d", "--name", master, "--hostname", "spark-master",
+		"-e", "SPARK_AUTH_SECRET="+secret, "-p", "127.0.0.1::7077", "-p", "127.0.0.1::8080",
+		"--stop-timeout", "10", "snufkin/spark-master")
+	e2e.Run(t, "docker", "run", "-d", "--name", worker, "--link", master+":spark-master",
+		"-e", "SPARK_AUTH_SECRET="+secret, "-e", "SPARK_RPC_ENCRYPTION=true", "--stop-timeout", "10", "snufkin/spark-worker")
+
+	// The worker registers only if the master accepts its authentication.
+	state, took := e2e.WaitAlive(t, e2e.Published(t, master, "8080/tcp"), 1, 3*time.Minute)
+	m.Set("alive", strconv.Itoa(state.Alive())+"/1")
+	if state.Alive() != 1 {
+		t.Fatalf("authenticated worker not ALIVE after %s", took)
+	}
+	masterURL := "spark://127.0.0.1:" + e2e.Published(t, master, "7077/tcp")
+	gw := e2e.Gateway(t, master)
+
+	t.Setenv("SPARK_AUTH_SECRET", secret)
+	t.Setenv("SPARK_RPC_ENCRYPTION", "true")
+	ok, _ := e2e.Job(t, masterURL, gw, 1)
+	m.OK("job", ok)
+
+	os.Unsetenv("SPARK_AUTH_SECRET")
+	os.Unsetenv("SPARK_RPC_ENCRYPTION")
+	port := e2e.FreePortPair(t)
+	out, err := e2e.TryEnv(append(os.Environ(), "PYSPARK_PYTHON=python3"), e2e.Python(t), filepath.Join(e2e.Root, "scripts", "sparkjob.py"),
+		"--master", masterURL, "--driver-host", gw, "--executors", "1", "--driver-port", strconv.Itoa(port), "--wait", "30")
+	refused := err != nil && !strings.Contains(out, "job: OK")
+	m.OK("no-secret-refused", refused)
+	if !refused {
+		t.Errorf("a driver without the secret was not refused (%v):\n%s", err, out)
+	}
+
+	leaked := false
+	for _, c := range []string{master, worker} {
+		logs, _ := e2e.Try("docker", "logs", c)
+		explain, _ := e2e.Try("docker", "exec", c, "/usr/local/bin/entrypoint", "explain")
+		cmdlines, _ := e2e.Try("docker", "exec", c, "bash", "-c", `for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f"; echo; done`)
+		for what, text := range map[string]string{"logs": logs, "explain": explain, "command lines": cmdlines} {
+			if strings.Contains(text, secret) {
+				leaked = true
+				t.Errorf("%s: the secret is in the %s", c, what)
+			}
+		}
+		if !strings.Contains(explain, `"authenticate": true`) {
+			t.Errorf("%s: explain does not say authentication is on:\n%s", c, explain)
+		}
+	}
+	m.OK("secret-hidden", !leaked)
+
+	e2e.Run(t, "docker", "stop", "-t", "10", worker, master)
+	m.OK("stop", e2e.ExitCodes(t, []string{worker, master}))
+}

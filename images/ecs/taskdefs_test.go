@@ -1,0 +1,341 @@
+// Package ecs_test checks the shape of the ECS task definitions in
+// images/ecs: known ECS fields only, snufkin images, essential flags,
+// ports, health checks, stop timeouts that fit ENTRYPOINT_GRACE, links and
+// dependencies that name containers of the task, and the ambassador
+// wiring of the bridge-mode worker.
+package ecs_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var dir = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}()
+
+// taskDef lists the RegisterTaskDefinition fields these files may use;
+// decoding with DisallowUnknownFields turns a misspelt field into an error
+// (ECS itself rejects unknown fields).
+type taskDef struct {
+	Family                  string   `json:"family"`
+	NetworkMode             string   `json:"networkMode"`
+	RequiresCompatibilities []string `json:"requiresCompatibilities"`
+	CPU                     string   `json:"cpu"`
+	Memory                  string   `json:"memory"`
+	TaskRoleArn             string   `json:"taskRoleArn"`
+	ExecutionRoleArn        string   `json:"executionRoleArn"`
+	ContainerDefinitions    []cdef   `json:"containerDefinitions"`
+}
+
+type cdef struct {
+	Name              string        `json:"name"`
+	Image             string        `json:"image"`
+	Essential         *bool         `json:"essential"`
+	Command           []string      `json:"command"`
+	EntryPoint        []string      `json:"entryPoint"`
+	Memory            int           `json:"memory"`
+	MemoryReservation int           `json:"memoryReservation"`
+	CPU               int           `json:"cpu"`
+	Links             []string      `json:"links"`
+	PortMappings      []portMapping `json:"portMappings"`
+	Environment       []kv          `json:"environment"`
+	DependsOn         []struct {
+		ContainerName string `json:"containerName"`
+		Condition     string `json:"condition"`
+	} `json:"dependsOn"`
+	HealthCheck *struct {
+		Command     []string `json:"command"`
+		Interval    int      `json:"interval"`
+		Timeout     int      `json:"timeout"`
+		Retries     int      `json:"retries"`
+		StartPeriod int      `json:"startPeriod"`
+	} `json:"healthCheck"`
+	StopTimeout      *int            `json:"stopTimeout"`
+	StartTimeout     int             `json:"startTimeout"`
+	LogConfiguration json.RawMessage `json:"logConfiguration"`
+}
+
+type portMapping struct {
+	Name          string `json:"name"`
+	ContainerPort int    `json:"containerPort"`
+	HostPort      *int   `json:"hostPort"`
+	Protocol      string `json:"protocol"`
+}
+
+type kv struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+func (c cdef) env(name string) (string, bool) {
+	for _, e := range c.Environment {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+func (c cdef) port(p int) (portMapping, bool) {
+	for _, m := range c.PortMappings {
+		if m.ContainerPort == p {
+			return m, true
+		}
+	}
+	return portMapping{}, false
+}
+
+func load(t *testing.T, file string) taskDef {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var td taskDef
+	if err := dec.Decode(&td); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return td
+}
+
+// The four files and what each must hold.
+var files = map[string]struct {
+	mode, role string
+}{
+	"master-awsvpc.json": {"awsvpc", "master"},
+	"worker-awsvpc.json": {"awsvpc", "worker"},
+	"master-bridge.json": {"bridge", "master"},
+	"worker-bridge.json": {"bridge", "worker"},
+}
+
+func TestTaskDefinitionFiles(t *testing.T) {
+	got, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, g := range got {
+		if _, ok := files[filepath.Base(g)]; !ok {
+			t.Errorf("%s is not checked by this test", filepath.Base(g))
+		}
+	}
+	for f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestTaskDefinitions(t *testing.T) {
+	for file, want := range files {
+		t.Run(file, func(t *testing.T) {
+			td := load(t, file)
+			if td.Family == "" || len(td.ContainerDefinitions) == 0 {
+				t.Fatalf("family %q with %d containers", td.Family, len(td.ContainerDefinitions))
+			}
+			if td.NetworkMode != want.mode {
+				t.Errorf("networkMode %q, want %s", td.NetworkMode, want.mode)
+			}
+			if slices.Contains(td.RequiresCompatibilities, "FARGATE") && (td.NetworkMode != "awsvpc" || td.CPU == "" || td.Memory == "") {
+				t.Errorf("FARGATE needs awsvpc and task-level cpu and memory")
+			}
+			names := map[string]bool{}
+			for _, c := range td.ContainerDefinitions {
+				if names[c.Name] {
+					t.Errorf("two containers named %s", c.Name)
+				}
+				names[c.Name] = true
+			}
+			var spark *cdef
+			for i := range td.ContainerDefinitions {
+				c := td.ContainerDefinitions[i]
+				checkContainer(t, td, c, names)
+				if c.Name == "spark-"+want.role {
+					spark = &td.ContainerDefinitions[i]
+				}
+			}
+			if spark == nil {
+				t.Fatalf("no container spark-%s", want.role)
+			}
+			if img, _, _ := strings.Cut(spark.Image, ":"); img != "snufkin/spark-"+want.role {
+				t.Errorf("container %s: image %s, want snufkin/spark-%s", spark.Name, spark.Image, want.role)
+			}
+			if len(spark.Command) != 1 || spark.Command[0] != want.role {
+				t.Errorf("container %s: command %q, want [%q]", spark.Name, spark.Command, want.role)
+			}
+			switch want.role {
+			case "master":
+				// The ecs discovery source looks for a container named like
+				// the master's service.
+				for _, p := range []int{7077, 8080} {
+					if _, ok := spark.port(p); !ok {
+						t.Errorf("master maps no port %d", p)
+					}
+				}
+			case "worker":
+				checkWorker(t, td, *spark)
+			}
+		})
+	}
+}
+
+func checkContainer(t *testing.T, td taskDef, c cdef, names map[string]bool) {
+	t.Helper()
+	if c.Name == "" {
+		t.Error("a container without a name")
+	}
+	if !strings.HasPrefix(c.Image, "snufkin/spark-master") && !strings.HasPrefix(c.Image, "snufkin/spark-worker") {
+		t.Errorf("container %s: image %s, want snufkin/spark-master or snufkin/spark-worker", c.Name, c.Image)
+	}
+	if c.Essential == nil || !*c.Essential {
+		t.Errorf("container %s: essential should be true (the task is nothing without any of them)", c.Name)
+	}
+	if td.Memory == "" && c.Memory == 0 && c.MemoryReservation == 0 {
+		t.Errorf("container %s: no memory at task or container level (EC2 requires one)", c.Name)
+	}
+	if c.HealthCheck == nil || len(c.HealthCheck.Command) < 2 || (c.HealthCheck.Command[0] != "CMD" && c.HealthCheck.Command[0] != "CMD-SHELL") {
+		t.Errorf("container %s: healthCheck command should start with CMD or CMD-SHELL", c.Name)
+	} else if h := c.HealthCheck; h.Interval < 5 || h.Interval > 300 || h.Timeout < 2 || h.Timeout > 60 || h.Retries < 1 || h.Retries > 10 || h.StartPeriod > 300 {
+		t.Errorf("container %s: healthCheck %+v outside ECS's limits", c.Name, *h)
+	}
+	if c.StopTimeout == nil || *c.StopTimeout < 2 || *c.StopTimeout > 120 {
+		t.Errorf("container %s: stopTimeout %v, want 2..120", c.Name, c.StopTimeout)
+	} else {
+		grace := 8 * time.Second
+		if v, ok := c.env("ENTRYPOINT_GRACE"); ok {
+			var err error
+			if grace, err = time.ParseDuration(v); err != nil {
+				t.Errorf("container %s: ENTRYPOINT_GRACE=%q: %v", c.Name, v, err)
+			}
+		}
+		if grace+2*time.Second > time.Duration(*c.StopTimeout)*time.Second {
+			t.Errorf("container %s: ENTRYPOINT_GRACE %s leaves less than 2s of stopTimeout %d", c.Name, grace, *c.StopTimeout)
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range c.Environment {
+		if seen[e.Name] {
+			t.Errorf("container %s: %s set twice", c.Name, e.Name)
+		}
+		seen[e.Name] = true
+		if strings.HasPrefix(e.Name, "ENTRYPOINT_") && !slices.Contains(entrypointSettings(t), e.Name) {
+			t.Errorf("container %s: %s is not an entrypoint setting (the entrypoint would exit 64)", c.Name, e.Name)
+		}
+	}
+	for _, m := range c.PortMappings {
+		if m.Protocol != "" && m.Protocol != "tcp" {
+			t.Errorf("container %s: port %d protocol %s", c.Name, m.ContainerPort, m.Protocol)
+		}
+		if td.NetworkMode == "awsvpc" && m.HostPort != nil && *m.HostPort != m.ContainerPort {
+			t.Errorf("container %s: awsvpc hostPort %d must equal containerPort %d", c.Name, *m.HostPort, m.ContainerPort)
+		}
+	}
+	if len(c.Links) > 0 && td.NetworkMode != "bridge" {
+		t.Errorf("container %s: links work only in bridge mode", c.Name)
+	}
+	for _, l := range c.Links {
+		target, _, _ := strings.Cut(l, ":")
+		if !names[target] || target == c.Name {
+			t.Errorf("container %s: link %s names no other container of the task", c.Name, l)
+		}
+	}
+	for _, d := range c.DependsOn {
+		if !names[d.ContainerName] {
+			t.Errorf("container %s: dependsOn %s: no such container", c.Name, d.ContainerName)
+		}
+		if !slices.Contains([]string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}, d.Condition) {
+			t.Errorf("container %s: dependsOn condition %q", c.Name, d.Condition)
+		}
+	}
+}
+
+// entrypointSettings are the ENTRYPOINT_* variables entrypoint/doc.go
+// lists (the entrypoint exits 64 on any other).
+func entrypointSettings(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "..", "..", "entrypoint", "doc.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(strings.TrimPrefix(line, "//"))
+		if len(f) > 0 && strings.HasPrefix(f[0], "ENTRYPOINT_") && f[0] != "ENTRYPOINT_*" {
+			names = append(names, f[0])
+		}
+	}
+	if len(names) < 5 {
+		t.Fatalf("entrypoint/doc.go lists only %q", names)
+	}
+	return names
+}
+
+// checkWorker wants each worker able to find its master: in awsvpc through
+// Cloud Map (SPARK_MASTER_SRV), in bridge mode through a link to the
+// task's ambassador, which forwards :7077 to the master.
+func checkWorker(t *testing.T, td taskDef, w cdef) {
+	t.Helper()
+	if v, ok := w.env("SPARK_WORKER_OPTS"); !ok || !strings.Contains(v, "spark.decommission.enabled=true") {
+		t.Errorf("worker: SPARK_WORKER_OPTS %q should enable decommission", v)
+	}
+	switch td.NetworkMode {
+	case "awsvpc":
+		if v, _ := w.env("SPARK_MASTER_SRV"); v == "" {
+			if u, _ := w.env("SPARK_MASTER_URL"); u == "" {
+				t.Error("awsvpc worker: neither SPARK_MASTER_SRV nor SPARK_MASTER_URL: the master is in another task")
+			}
+		}
+	case "bridge":
+		if !slices.Contains(w.Links, "ambassador:spark-master") {
+			t.Fatalf("bridge worker: links %q, want ambassador:spark-master", w.Links)
+		}
+		var amb *cdef
+		for i := range td.ContainerDefinitions {
+			if td.ContainerDefinitions[i].Name == "ambassador" {
+				amb = &td.ContainerDefinitions[i]
+			}
+		}
+		if amb == nil {
+			t.Fatal("bridge worker: links to ambassador, but the task has no container ambassador")
+		}
+		if len(amb.Command) != 1 || amb.Command[0] != "ambassador" {
+			t.Errorf("ambassador: command %q, want [ambassador]", amb.Command)
+		}
+		if v, ok := amb.env("ENTRYPOINT_AMBASSADOR_LISTEN"); ok && v != ":7077" {
+			t.Errorf("ambassador: ENTRYPOINT_AMBASSADOR_LISTEN=%q, want :7077 (the worker dials spark-master:7077)", v)
+		}
+		srv, _ := amb.env("SPARK_MASTER_SRV")
+		url, _ := amb.env("SPARK_MASTER_URL")
+		target, _ := amb.env("ENTRYPOINT_AMBASSADOR_TARGET")
+		if srv == "" && url == "" && target == "" {
+			t.Error("ambassador: no SPARK_MASTER_SRV, SPARK_MASTER_URL or ENTRYPOINT_AMBASSADOR_TARGET: it cannot find the master")
+		}
+		// Docker writes link port variables only for exposed ports: the
+		// link must carry 7077, which the spark-master image exposes.
+		if _, mapped := amb.port(7077); !mapped && !strings.HasPrefix(amb.Image, "snufkin/spark-master") {
+			t.Errorf("ambassador: image %s does not expose 7077 and no port mapping does", amb.Image)
+		}
+		dep := false
+		for _, d := range w.DependsOn {
+			dep = dep || d.ContainerName == "ambassador"
+		}
+		if !dep {
+			t.Error("bridge worker: should dependsOn the ambassador (links need it started)")
+		}
+		if p, ok := w.env("SPARK_WORKER_PORT"); ok {
+			n, _ := strconv.Atoi(p)
+			m, mapped := w.port(n)
+			if !mapped || m.HostPort == nil || *m.HostPort != m.ContainerPort {
+				t.Errorf("bridge worker: SPARK_WORKER_PORT=%s should be mapped to the same host port", p)
+			}
+		}
+	}
+}

@@ -1,0 +1,427 @@
+// Package kubernetes_test checks the manifests in images/kubernetes: their
+// shape (images, pull policy, grace periods, named ports, selectors) and
+// the Service environment variables the kubelet derives from them, and
+// (TestKubernetesEmulated) runs them end to end on a Docker network that
+// stands in for a cluster.
+package kubernetes_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
+)
+
+var dir = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}()
+
+// The parts of the objects the tests read.
+type object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name   string            `json:"name"`
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
+	Spec json.RawMessage `json:"spec"`
+}
+
+type service struct {
+	Type      string            `json:"type"`
+	ClusterIP string            `json:"clusterIP"`
+	Selector  map[string]string `json:"selector"`
+	Ports     []servicePort     `json:"ports"`
+}
+
+type servicePort struct {
+	Name       string `json:"name"`
+	Port       int    `json:"port"`
+	TargetPort any    `json:"targetPort"`
+	Protocol   string `json:"protocol"`
+}
+
+type deployment struct {
+	Replicas *int `json:"replicas"`
+	Selector struct {
+		MatchLabels map[string]string `json:"matchLabels"`
+	} `json:"selector"`
+	Template struct {
+		Metadata struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Spec podSpec `json:"spec"`
+	} `json:"template"`
+}
+
+type podSpec struct {
+	TerminationGracePeriodSeconds *int        `json:"terminationGracePeriodSeconds"`
+	EnableServiceLinks            *bool       `json:"enableServiceLinks"`
+	Containers                    []container `json:"containers"`
+}
+
+type container struct {
+	Name            string   `json:"name"`
+	Image           string   `json:"image"`
+	ImagePullPolicy string   `json:"imagePullPolicy"`
+	Args            []string `json:"args"`
+	Env             []envVar `json:"env"`
+	Ports           []struct {
+		Name          string `json:"name"`
+		ContainerPort int    `json:"containerPort"`
+	} `json:"ports"`
+}
+
+type envVar struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	ValueFrom *struct {
+		FieldRef *struct {
+			FieldPath string `json:"fieldPath"`
+		} `json:"fieldRef"`
+	} `json:"valueFrom"`
+}
+
+// fieldPath is the downward-API field the variable comes from, or "".
+func (e envVar) fieldPath() string {
+	if e.ValueFrom == nil || e.ValueFrom.FieldRef == nil {
+		return ""
+	}
+	return e.ValueFrom.FieldRef.FieldPath
+}
+
+func (c container) env(name string) (string, bool) {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+// manifestFiles are the files kustomization.yaml lists, in its order.
+func manifestFiles(t *testing.T) []string {
+	t.Helper()
+	docs := e2e.LoadYAML(t, filepath.Join(dir, "kustomization.yaml"))
+	if len(docs) != 1 {
+		t.Fatalf("kustomization.yaml: %d documents", len(docs))
+	}
+	var k struct {
+		Kind      string   `json:"kind"`
+		Resources []string `json:"resources"`
+	}
+	if err := json.Unmarshal(docs[0], &k); err != nil || k.Kind != "Kustomization" {
+		t.Fatalf("kustomization.yaml: kind %q, %v", k.Kind, err)
+	}
+	return k.Resources
+}
+
+// loadManifests returns every object of every file kustomization.yaml
+// lists, in apply order.
+func loadManifests(t *testing.T) []object {
+	t.Helper()
+	var objs []object
+	for _, f := range manifestFiles(t) {
+		for i, raw := range e2e.LoadYAML(t, filepath.Join(dir, f)) {
+			var o object
+			if err := json.Unmarshal(raw, &o); err != nil {
+				t.Fatalf("%s document %d: %v", f, i, err)
+			}
+			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
+				t.Errorf("%s document %d: apiVersion %q kind %q name %q: want all three", f, i, o.APIVersion, o.Kind, o.Metadata.Name)
+			}
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+func find(t *testing.T, objs []object, kind, name string, spec any) object {
+	t.Helper()
+	for _, o := range objs {
+		if o.Kind == kind && o.Metadata.Name == name {
+			if err := json.Unmarshal(o.Spec, spec); err != nil {
+				t.Fatalf("%s %s spec: %v", kind, name, err)
+			}
+			return o
+		}
+	}
+	t.Fatalf("no %s %s in the manifests", kind, name)
+	return object{}
+}
+
+func TestManifests(t *testing.T) {
+	objs := loadManifests(t)
+
+	// Every yaml file in the directory is applied.
+	listed := manifestFiles(t)
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, e := range entries {
+		if b := filepath.Base(e); b != "kustomization.yaml" && !slices.Contains(listed, b) {
+			t.Errorf("%s is not in kustomization.yaml", b)
+		}
+	}
+
+	// Services before Deployments, so pods see the Service variables.
+	lastService, firstDeployment := -1, len(objs)
+	for i, o := range objs {
+		switch o.Kind {
+		case "Service":
+			lastService = i
+		case "Deployment":
+			firstDeployment = min(firstDeployment, i)
+		}
+		if o.Kind == "Service" && (o.Metadata.Name == "spark-worker" || o.Metadata.Name == "spark") {
+			t.Errorf("a Service named %s injects variables Spark reads (%s_PORT=tcp://...)", o.Metadata.Name, envName(o.Metadata.Name))
+		}
+	}
+	if lastService > firstDeployment {
+		t.Errorf("a Service comes after a Deployment: its variables would miss the first pods")
+	}
+
+	var svc service
+	find(t, objs, "Service", "spark-master", &svc)
+	if svc.Type != "" && svc.Type != "ClusterIP" {
+		t.Errorf("Service spark-master is %s, want ClusterIP (its variables and the DNS A record)", svc.Type)
+	}
+	if svc.ClusterIP == "None" {
+		t.Error("Service spark-master is headless: no variables, only DNS")
+	}
+	wantPorts := map[string]int{"spark": 7077, "webui": 8080}
+	for _, p := range svc.Ports {
+		if want, ok := wantPorts[p.Name]; ok && p.Port == want {
+			delete(wantPorts, p.Name)
+		}
+	}
+	if len(wantPorts) > 0 {
+		t.Errorf("Service spark-master lacks the named ports %v", wantPorts)
+	}
+	if len(svc.Ports) == 0 || svc.Ports[0].Name != "spark" {
+		t.Errorf("Service spark-master: the first port should be spark (SPARK_MASTER_SERVICE_PORT, SPARK_MASTER_PORT)")
+	}
+
+	var master, worker deployment
+	find(t, objs, "Deployment", "spark-master", &master)
+	find(t, objs, "Deployment", "spark-worker", &worker)
+	if master.Replicas == nil || *master.Replicas != 1 {
+		t.Errorf("spark-master replicas = %v, want 1", master.Replicas)
+	}
+	if worker.Replicas == nil || *worker.Replicas != 3 {
+		t.Errorf("spark-worker replicas = %v, want 3", worker.Replicas)
+	}
+	for name, d := range map[string]deployment{"spark-master": master, "spark-worker": worker} {
+		checkPod(t, name, d)
+	}
+	for _, o := range objs {
+		if o.Kind != "Service" {
+			continue
+		}
+		var s service
+		_ = json.Unmarshal(o.Spec, &s)
+		if !subset(s.Selector, master.Template.Metadata.Labels) && !subset(s.Selector, worker.Template.Metadata.Labels) {
+			t.Errorf("Service %s selects %v: no pod has those labels", o.Metadata.Name, s.Selector)
+		}
+		for _, p := range s.Ports {
+			if name, ok := p.TargetPort.(string); ok && !hasPortName(master, name) {
+				t.Errorf("Service %s targets port %q, which the master container does not name", o.Metadata.Name, name)
+			}
+		}
+	}
+	if !hasPortName(master, "spark") || !hasPortName(master, "webui") {
+		t.Error("the master container should name its ports spark and webui")
+	}
+	// Workers and `entrypoint ready worker` follow the addresses the
+	// master advertises; its pod hostname resolves nowhere else.
+	for _, name := range []string{"SPARK_MASTER_HOST", "SPARK_PUBLIC_DNS"} {
+		advertised := false
+		for _, e := range master.Template.Spec.Containers[0].Env {
+			advertised = advertised || (e.Name == name && e.fieldPath() == "status.podIP")
+		}
+		if !advertised {
+			t.Errorf("spark-master: %s should come from status.podIP (the pod hostname resolves only inside the pod)", name)
+		}
+	}
+	c := worker.Template.Spec.Containers[0]
+	if v, _ := c.env("SPARK_WORKER_OPTS"); !strings.Contains(v, "spark.decommission.enabled=true") {
+		t.Errorf("spark-worker SPARK_WORKER_OPTS = %q: want decommission on SIGTERM", v)
+	}
+}
+
+func checkPod(t *testing.T, name string, d deployment) {
+	t.Helper()
+	if !subset(d.Selector.MatchLabels, d.Template.Metadata.Labels) || len(d.Selector.MatchLabels) == 0 {
+		t.Errorf("%s: selector %v does not match the template labels %v", name, d.Selector.MatchLabels, d.Template.Metadata.Labels)
+	}
+	p := d.Template.Spec
+	if len(p.Containers) != 1 {
+		t.Fatalf("%s: %d containers, want 1", name, len(p.Containers))
+	}
+	c := p.Containers[0]
+	if img, _, _ := strings.Cut(c.Image, ":"); img != "snufkin/"+name {
+		t.Errorf("%s: image %s, want snufkin/%s", name, c.Image, name)
+	}
+	if c.ImagePullPolicy != "Never" && c.ImagePullPolicy != "IfNotPresent" {
+		t.Errorf("%s: imagePullPolicy %q: the images exist in no registry; want Never or IfNotPresent", name, c.ImagePullPolicy)
+	}
+	grace := 30
+	if p.TerminationGracePeriodSeconds != nil {
+		grace = *p.TerminationGracePeriodSeconds
+	}
+	eg := 8 * time.Second
+	if v, ok := c.env("ENTRYPOINT_GRACE"); ok {
+		var err error
+		if eg, err = time.ParseDuration(v); err != nil {
+			t.Errorf("%s: ENTRYPOINT_GRACE=%q: %v", name, v, err)
+		}
+	}
+	if eg+2*time.Second > time.Duration(grace)*time.Second {
+		t.Errorf("%s: ENTRYPOINT_GRACE %s leaves less than 2s of terminationGracePeriodSeconds %d", name, eg, grace)
+	}
+	if eg < 20*time.Second {
+		t.Errorf("%s: ENTRYPOINT_GRACE %s: too short for a decommission; the pod has %ds", name, eg, grace)
+	}
+	if p.EnableServiceLinks != nil && !*p.EnableServiceLinks {
+		t.Logf("%s: enableServiceLinks false: the workers will use cluster-dns", name)
+	}
+}
+
+func hasPortName(d deployment, name string) bool {
+	for _, c := range d.Template.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func subset(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// envName is the kubelet's variable prefix for a Service or port name.
+func envName(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// serviceEnv is what the kubelet injects into a container for the
+// Services of its namespace (kubelet pkg/kubelet/envvars FromServices and
+// getServiceEnvVarMap): every Service with a ClusterIP, in order, plus the
+// API server's Service "kubernetes". clusterIPs gives each Service its
+// address; a Service without one (headless, ExternalName) gets nothing.
+func serviceEnv(objs []object, clusterIPs map[string]string, apiServer string) []string {
+	var env []string
+	add := func(name, ip string, ports []servicePort) {
+		n := envName(name)
+		if len(ports) == 0 {
+			return
+		}
+		proto := func(p servicePort) string {
+			if p.Protocol == "" {
+				return "TCP"
+			}
+			return strings.ToUpper(p.Protocol)
+		}
+		env = append(env, n+"_SERVICE_HOST="+ip, fmt.Sprintf("%s_SERVICE_PORT=%d", n, ports[0].Port))
+		for _, p := range ports {
+			if p.Name != "" {
+				env = append(env, fmt.Sprintf("%s_SERVICE_PORT_%s=%d", n, envName(p.Name), p.Port))
+			}
+		}
+		url := func(p servicePort) string {
+			return strings.ToLower(proto(p)) + "://" + net.JoinHostPort(ip, strconv.Itoa(p.Port))
+		}
+		env = append(env, n+"_PORT="+url(ports[0]))
+		for _, p := range ports {
+			pfx := fmt.Sprintf("%s_PORT_%d_%s", n, p.Port, proto(p))
+			env = append(env, pfx+"="+url(p), pfx+"_PROTO="+strings.ToLower(proto(p)),
+				pfx+"_PORT="+strconv.Itoa(p.Port), pfx+"_ADDR="+ip)
+		}
+	}
+	for _, o := range objs {
+		if o.Kind != "Service" {
+			continue
+		}
+		var s service
+		if err := json.Unmarshal(o.Spec, &s); err != nil || s.ClusterIP == "None" || s.Type == "ExternalName" {
+			continue
+		}
+		if ip, ok := clusterIPs[o.Metadata.Name]; ok {
+			add(o.Metadata.Name, ip, s.Ports)
+		}
+	}
+	add("kubernetes", apiServer, []servicePort{{Name: "https", Port: 443, Protocol: "TCP"}})
+	return env
+}
+
+func TestServiceEnv(t *testing.T) {
+	objs := loadManifests(t)
+	env := serviceEnv(objs, map[string]string{"spark-master": "10.96.14.7", "spark-master-ui": "10.96.200.1"}, "10.96.0.1")
+	want := []string{
+		"SPARK_MASTER_SERVICE_HOST=10.96.14.7",
+		"SPARK_MASTER_SERVICE_PORT=7077",
+		"SPARK_MASTER_SERVICE_PORT_SPARK=7077",
+		"SPARK_MASTER_SERVICE_PORT_WEBUI=8080",
+		"SPARK_MASTER_PORT=tcp://10.96.14.7:7077",
+		"SPARK_MASTER_PORT_7077_TCP=tcp://10.96.14.7:7077",
+		"SPARK_MASTER_PORT_7077_TCP_PROTO=tcp",
+		"SPARK_MASTER_PORT_7077_TCP_PORT=7077",
+		"SPARK_MASTER_PORT_7077_TCP_ADDR=10.96.14.7",
+		"SPARK_MASTER_PORT_8080_TCP=tcp://10.96.14.7:8080",
+		"SPARK_MASTER_PORT_8080_TCP_ADDR=10.96.14.7",
+		"SPARK_MASTER_UI_SERVICE_HOST=10.96.200.1",
+		"SPARK_MASTER_UI_PORT=tcp://10.96.200.1:8080",
+		"KUBERNETES_SERVICE_HOST=10.96.0.1",
+		"KUBERNETES_SERVICE_PORT_HTTPS=443",
+		"KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443",
+	}
+	for _, w := range want {
+		if !slices.Contains(env, w) {
+			t.Errorf("service env lacks %s; has:\n%s", w, strings.Join(env, "\n"))
+		}
+	}
+	// IPv6 ClusterIPs are bracketed in the URLs, bare in _HOST and _ADDR.
+	env6 := serviceEnv(objs, map[string]string{"spark-master": "fd00::7"}, "fd00::1")
+	for _, w := range []string{"SPARK_MASTER_SERVICE_HOST=fd00::7", "SPARK_MASTER_PORT=tcp://[fd00::7]:7077", "SPARK_MASTER_PORT_7077_TCP_ADDR=fd00::7"} {
+		if !slices.Contains(env6, w) {
+			t.Errorf("IPv6 service env lacks %s", w)
+		}
+	}
+	if os.Getenv("KUBE_ENV_DUMP") != "" {
+		t.Log(strings.Join(env, "\n"))
+	}
+}
+
+// TestKustomize renders the directory with `kubectl kustomize`, which
+// needs no cluster, when kubectl is installed.
+func TestKustomize(t *testing.T) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("no kubectl")
+	}
+	out, err := exec.Command("kubectl", "kustomize", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
+	}
+	for _, want := range []string{"kind: Service\nmetadata:", "name: spark-master\n", "name: spark-worker\n", "name: spark-master-ui\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("kubectl kustomize output lacks %q", want)
+		}
+	}
+}
