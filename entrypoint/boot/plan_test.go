@@ -158,3 +158,17 @@ func TestWorkloadUser(t *testing.T) {
 		t.Errorf("workloadUser(arbitrary uid) = %+v, %v", cred, err)
 	}
 }
+
+func TestMasterUIFromURL(t *testing.T) {
+	tests := []struct{ url, ui, want string }{
+		{"spark://10.96.14.7:7077", "http://spark-master-5d8c7b9f4-x2kqp:8080", "http://10.96.14.7:8080/json/"},
+		{"spark://spark-master:7077", "http://spark-master:8080", ""},
+		{"spark://[fd00::7]:7077,b:7077", "http://pod:9090", "http://[fd00::7]:9090/json/"},
+		{"spark-master:7077", "http://x:8080", ""},
+	}
+	for _, tt := range tests {
+		if got := masterUIFromURL(tt.url, tt.ui); got != tt.want {
+			t.Errorf("masterUIFromURL(%q, %q) = %q, want %q", tt.url, tt.ui, got, tt.want)
+		}
+	}
+}

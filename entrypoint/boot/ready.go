@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -55,7 +57,14 @@ func ready(role sparkenv.Role, w io.Writer) error {
 		var m struct {
 			Workers []struct{ ID, State string } `json:"workers"`
 		}
-		if err := getJSON(c, strings.TrimSuffix(wk.MasterUI, "/")+"/json/", &m); err != nil {
+		err := getJSON(c, strings.TrimSuffix(wk.MasterUI, "/")+"/json/", &m)
+		if alt := masterUIFromURL(wk.MasterURL, wk.MasterUI); err != nil && alt != "" {
+			// The master advertises its UI under its own hostname, which
+			// only resolves inside its pod on Kubernetes; the name the
+			// worker dialled resolves here.
+			err = getJSON(c, alt, &m)
+		}
+		if err != nil {
 			return err
 		}
 		for _, mw := range m.Workers {
@@ -85,4 +94,22 @@ func getJSON(c *http.Client, url string, v any) error {
 		return fmt.Errorf("%w: %s: %v", ErrNotReady, url, err)
 	}
 	return nil
+}
+
+// masterUIFromURL is the master UI at the host of the worker's master URL,
+// with the port of the advertised UI URL, or "" when that is no different.
+func masterUIFromURL(masterURL, advertisedUI string) string {
+	hostPort, ok := strings.CutPrefix(masterURL, "spark://")
+	if !ok {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(strings.Split(hostPort, ",")[0])
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(advertisedUI)
+	if err != nil || u.Port() == "" || u.Hostname() == host {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(host, u.Port()) + "/json/"
 }
