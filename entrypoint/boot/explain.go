@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/user"
+	"strconv"
+	"strings"
 
 	"github.com/rs/zerolog"
 
+	"github.com/snufkin/swarming-spark/entrypoint/etcfiles"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
@@ -16,6 +20,9 @@ import (
 type explanation struct {
 	Plan
 	Master   *masterView `json:"master,omitempty"`
+	Source   string      `json:"source,omitempty"`
+	Etc      etcChanges  `json:"etc"`
+	Warnings []string    `json:"warnings"`
 	UID      int         `json:"uid"`
 	Hostname string      `json:"hostname"`
 	Settings struct {
@@ -26,6 +33,18 @@ type explanation struct {
 		FixEtc     bool   `json:"fix_etc"`
 	} `json:"settings"`
 	Error string `json:"error,omitempty"`
+}
+
+// etcChanges are the exact lines start would add to and remove from the
+// files (an unchanged file has neither).
+type etcChanges struct {
+	Hosts  lineDiff `json:"hosts"`
+	Resolv lineDiff `json:"resolv_conf"`
+}
+
+type lineDiff struct {
+	Add    []string `json:"add"`
+	Remove []string `json:"remove"`
 }
 
 type masterView struct {
@@ -42,6 +61,19 @@ func explain(role sparkenv.Role, s settings.Settings, w io.Writer) error {
 	e := explanation{Plan: p, UID: os.Geteuid()}
 	if p.Master != nil {
 		e.Master = &masterView{URL: p.Master.URL, Source: p.Master.Source, Detail: p.Master.Detail}
+		e.Source = p.Master.Source
+	}
+	e.Warnings = []string{}
+	e.Etc = etcChanges{Hosts: lineDiff{Add: []string{}, Remove: []string{}}, Resolv: lineDiff{Add: []string{}, Remove: []string{}}}
+	if err == nil {
+		e.Etc, e.Warnings = etcPreview(p, s)
+		// The launcher only prints the java command line, so asking it
+		// changes nothing either.
+		if java, _, jerr := javaCommand(p); jerr == nil {
+			e.Argv = redact(java)
+		} else {
+			e.Warnings = append(e.Warnings, "command is the spark-class form: spark's launcher failed: "+jerr.Error())
+		}
 	}
 	e.Hostname, _ = os.Hostname()
 	e.Settings.Discovery, e.Settings.MasterWait, e.Settings.Grace = s.Discovery, s.MasterWait.String(), s.Grace.String()
@@ -55,4 +87,77 @@ func explain(role sparkenv.Role, s settings.Settings, w io.Writer) error {
 		return encErr
 	}
 	return err
+}
+
+// etcPreview runs the same transforms as start on the current files and
+// reports the lines that would change, plus why they would not be written.
+func etcPreview(p Plan, s settings.Settings) (etcChanges, []string) {
+	c := etcChanges{Hosts: lineDiff{Add: []string{}, Remove: []string{}}, Resolv: lineDiff{Add: []string{}, Remove: []string{}}}
+	warnings := []string{}
+	if len(p.Hosts) > 0 {
+		if b, err := os.ReadFile(hostsPath); err == nil {
+			if out, err := addMissingHosts(b, p.Hosts); err == nil {
+				c.Hosts = diffLines(b, out)
+			}
+		}
+	}
+	if p.Resolv != nil {
+		if b, err := os.ReadFile(resolvPath); err == nil {
+			if out, err := etcfiles.RewriteResolv(b, *p.Resolv); err == nil {
+				c.Resolv = diffLines(b, out)
+			}
+		}
+	}
+	changes := len(c.Hosts.Add)+len(c.Hosts.Remove)+len(c.Resolv.Add)+len(c.Resolv.Remove) > 0
+	switch {
+	case changes && !s.FixEtc:
+		warnings = append(warnings, "ENTRYPOINT_FIX_ETC=false: the /etc changes above will not be made")
+	case changes && os.Geteuid() != 0:
+		warnings = append(warnings, "not root: the /etc changes above will not be made")
+	}
+	uid := os.Geteuid()
+	if p.Credential != nil {
+		uid = int(p.Credential.Uid)
+	}
+	if _, err := user.LookupId(strconv.Itoa(uid)); err != nil {
+		warnings = append(warnings, "uid "+strconv.Itoa(uid)+" has no passwd entry: one will be provided through nss_wrapper or /etc/passwd if possible")
+	}
+	return c, warnings
+}
+
+// diffLines lists the lines of b that out lacks and those out adds, as sets:
+// the transforms only append a block or comment lines out.
+func diffLines(b, out []byte) lineDiff {
+	d := lineDiff{Add: []string{}, Remove: []string{}}
+	count := map[string]int{}
+	for _, l := range strings.Split(string(b), "\n") {
+		count[l]++
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		d.Add = append(d.Add, l)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if count[l] > 0 {
+			count[l]--
+			d.Remove = append(d.Remove, l)
+		}
+	}
+	return d
+}
+
+// redact hides the values of -D options that hold secrets, which a user may
+// have put in SPARK_*_OPTS.
+func redact(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if k, _, ok := strings.Cut(strings.TrimPrefix(a, "-D"), "="); ok && strings.HasPrefix(a, "-D") && secretKey(k) {
+			a = "-D" + k + "=(not shown)"
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -26,15 +26,15 @@ import (
 type Plan struct {
 	Role           sparkenv.Role        `json:"role"`
 	Master         *discovery.Master    `json:"-"`
-	Host           string               `json:"host,omitempty"`
-	Argv           []string             `json:"argv"`
-	Removed        []sparkenv.Removal   `json:"removed_env,omitempty"`
+	Host           string               `json:"advertise,omitempty"`
+	Argv           []string             `json:"command"`
+	Removed        []sparkenv.Removal   `json:"env_removed"`
 	JavaOptions    map[string]string    `json:"java_options,omitempty"`
 	User           string               `json:"user"`
 	Auth           bool                 `json:"authenticate"`
 	DecommissionUI string               `json:"decommission_ui,omitempty"`
-	Hosts          []etcfiles.HostEntry `json:"hosts_entries,omitempty"`
-	Resolv         *etcfiles.Resolv     `json:"resolv_conf,omitempty"`
+	Hosts          []etcfiles.HostEntry `json:"-"`
+	Resolv         *etcfiles.Resolv     `json:"-"`
 	Env            []string             `json:"-"`
 	Node           sparkenv.Node        `json:"-"`
 	Credential     *syscall.Credential  `json:"-"`

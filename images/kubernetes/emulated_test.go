@@ -81,7 +81,7 @@ func TestKubernetesEmulated(t *testing.T) {
 	for _, r := range e.Removed {
 		removed = append(removed, r.Name)
 	}
-	t.Logf("explain master: removed_env %s", strings.Join(removed, " "))
+	t.Logf("explain master: env_removed %s", strings.Join(removed, " "))
 	if !slices.Contains(removed, "SPARK_MASTER_PORT") {
 		t.Errorf("explain master does not remove SPARK_MASTER_PORT=tcp://...:\n%s", out)
 	}

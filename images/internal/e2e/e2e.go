@@ -416,7 +416,7 @@ type Explanation struct {
 	} `json:"master"`
 	Removed []struct {
 		Name, Value, Reason string
-	} `json:"removed_env"`
+	} `json:"env_removed"`
 	Error string `json:"error"`
 }
 
