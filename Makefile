@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help host base build images up down job test check unit e2e bench fuzz clean
+.PHONY: help host base build images up down job test check unit bench stress fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ unit: ## unit tests only (no docker)
 
 bench: build ## benchmark the supervisor against tini and dumb-init into BENCHMARKS.md
 	@bash scripts/bench.sh
+
+stress: ## 10 000 supervised runs with random exit codes and signals while orphans die in bursts
+	SUPTEST_STRESS=$${STRESS_RUNS:-10000} $(GO) test -count=1 -timeout 90m -run TestStormExitStatus -v ./entrypoint/supervisor/ | grep -E 'rounds|^(---|ok|FAIL)'
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@bash scripts/fuzz.sh $(FUZZTIME)

@@ -715,8 +715,11 @@ func TestStormExitStatus(t *testing.T) {
 	if raceBuild {
 		rounds = 5
 	}
-	if *stress || os.Getenv("SUPTEST_STRESS") != "" {
-		rounds, orphans = 500, 200
+	if *stress {
+		rounds = 500
+	}
+	if n, err := strconv.Atoi(os.Getenv("SUPTEST_STRESS")); err == nil && n > 0 {
+		rounds = n // make stress: SUPTEST_STRESS=10000
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -725,11 +728,19 @@ func TestStormExitStatus(t *testing.T) {
 			var want []int
 			for i := 0; i < rounds; i++ {
 				code := rand.IntN(256)
+				end := fmt.Sprintf("exit %d", code)
+				if rand.IntN(4) == 0 {
+					// A quarter of the rounds die by a signal instead.
+					sig := []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL,
+						syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM}[rand.IntN(7)]
+					code = 128 + int(sig)
+					end = fmt.Sprintf("kill -%d $$", int(sig))
+				}
 				want = append(want, code)
 				// Half the orphans die at once, half a moment later, so some
 				// are reaped by the workload's shell, some become zombies
 				// that re-parent to us, and some die after it is gone.
-				script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do :& sleep 0.00%d & i=$((i+1)); done; exit %d`, orphans/2, 1+i%9, code)
+				script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do :& sleep 0.00%d & i=$((i+1)); done; %s`, orphans/2, 1+i%9, end)
 				r := shRun(script)
 				r.Grace = backstop
 				runs = append(runs, r)
