@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 .PHONY: help host base build images up down job test check unit bench stress fuzz clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 host: ## install what is missing (docker, compose, mmdebstrap...) and start dockerd
 	@bash scripts/host-setup.sh
