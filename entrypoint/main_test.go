@@ -92,9 +92,29 @@ func TestExitStatus(t *testing.T) {
 		{"bad master url", []string{"explain"}, []string{"SPARK_MASTER_URL=spark:/x"}, 64, "SPARK_MASTER_URL"},
 		{"bad spark port", []string{"explain", "master"}, []string{"SPARK_MASTER_PORT=seventy"}, 64, `SPARK_MASTER_PORT="seventy"`},
 		{"worker args", []string{"worker", "spark://a:7077"}, nil, 64, "takes no arguments"},
+		{"master url without scheme", []string{"worker"}, []string{"SPARK_MASTER_URL=spark-master:7077"}, 64, `SPARK_MASTER_URL="spark-master:7077"`},
+		{"master url port 70000", []string{"worker"}, []string{"SPARK_MASTER_URL=spark://m:70000"}, 64, "SPARK_MASTER_URL"},
+		{"master port 0", []string{"master"}, []string{"SPARK_MASTER_PORT=0"}, 64, `SPARK_MASTER_PORT="0"`},
+		{"unknown source", []string{"worker"}, []string{"ENTRYPOINT_DISCOVERY=static,carrier-pigeon"}, 64, "carrier-pigeon"},
+		{"negative wait", []string{"worker"}, []string{"ENTRYPOINT_MASTER_WAIT=-1s"}, 64, "ENTRYPOINT_MASTER_WAIT"},
+		{"bad ambassador target", []string{"ambassador"}, []string{"ENTRYPOINT_AMBASSADOR_TARGET=nowhere"}, 64, `ENTRYPOINT_AMBASSADOR_TARGET="nowhere"`},
+		{"secret and secret file", []string{"master"}, []string{"SPARK_AUTH_SECRET=x", "SPARK_AUTH_SECRET_FILE=/etc/hostname"}, 64, "both set"},
+	}
+	// Bad input changes nothing on disk: the files start would rewrite are
+	// compared byte for byte after every case.
+	etc := map[string][]byte{}
+	for _, f := range []string{"/etc/hosts", "/etc/resolv.conf", "/etc/passwd"} {
+		etc[f], _ = os.ReadFile(f)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				for f, before := range etc {
+					if after, _ := os.ReadFile(f); !bytes.Equal(before, after) {
+						t.Errorf("entrypoint %q changed %s", tt.args, f)
+					}
+				}
+			}()
 			cmd := exec.Command(binary, tt.args...)
 			cmd.Env = append([]string{"PATH=/usr/bin:/bin", "ENTRYPOINT_USER=0"}, tt.env...)
 			var stderr bytes.Buffer
