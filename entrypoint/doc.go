@@ -41,7 +41,9 @@
 //
 //	SPARK_MASTER_URL          spark://host:port[,host2:port2]: the master, found by no other means (source static)
 //	SPARK_MASTER_SERVICE      the master's service name for the platform sources (default spark-master)
-//	SPARK_MASTER_HOST         master: the name to bind and advertise (default: the container's hostname)
+//	SPARK_MASTER_HOST         master: the name to bind and advertise (default: the container's hostname);
+//	                          mapped to the container's address in /etc/hosts when it does not resolve, or,
+//	                          when /etc/hosts cannot be written, replaced by that address
 //	SPARK_MASTER_PORT         master: RPC port (default 7077)
 //	SPARK_MASTER_WEBUI_PORT   master: web UI port (default 8080)
 //	SPARK_WORKER_HOST         worker: the address to advertise (--host; default: Spark's choice, the container's IP)

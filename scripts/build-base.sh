@@ -89,6 +89,9 @@ rm -rf "$ctx"
 echo "build-base: importing and assembling $image"
 raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f3)"
 docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/dev/null
+# Earlier roots are 400 MB each; those no image is built on any more go.
+docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$raw" |
+  xargs -r docker rmi >/dev/null 2>&1 || true
 cat > "$bctx/Dockerfile" <<DOCKERFILE
 FROM $raw
 ADD spark.tar /

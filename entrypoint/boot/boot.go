@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -133,6 +134,9 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		log.Info().Str("var", r.Name).Str("value", r.Value).Str("reason", r.Reason).Msg("removed from the jvm's environment")
 	}
 	if err := applyEtc(p, s, log); err != nil {
+		return err
+	}
+	if p, err = bindableHost(p, net.DefaultResolver, log); err != nil {
 		return err
 	}
 	java, env, err := javaCommand(p)

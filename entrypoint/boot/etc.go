@@ -1,10 +1,12 @@
 package boot
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -123,4 +125,46 @@ func ownAddr() (netip.Addr, bool) {
 		}
 	}
 	return v6, v6.IsValid()
+}
+
+// bindableHost keeps a master's name when it resolves to an address of this
+// container, which is what the JVM will bind. When it does not (/etc/hosts
+// could not be written: not root, read-only root, ENTRYPOINT_FIX_ETC=false)
+// the master binds and advertises its own address instead, as
+// SPARK_LOCAL_IP would make it, rather than dying on a bind error.
+func bindableHost(p Plan, resolver *net.Resolver, log zerolog.Logger) (Plan, error) {
+	if p.Role != sparkenv.Master || p.Host == "" {
+		return p, nil
+	}
+	if _, err := netip.ParseAddr(p.Host); err == nil {
+		return p, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	addrs, _ := resolver.LookupHost(ctx, p.Host)
+	own := map[netip.Addr]bool{}
+	if ifAddrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range ifAddrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok {
+					own[ip.Unmap()] = true
+				}
+			}
+		}
+	}
+	for _, a := range addrs {
+		if ip, err := netip.ParseAddr(a); err == nil && own[ip.Unmap()] {
+			return p, nil
+		}
+	}
+	ip, ok := ownAddr()
+	if !ok {
+		return p, nil
+	}
+	log.Warn().Str("name", p.Host).Strs("resolves_to", addrs).Str("instead", ip.String()).
+		Msg("the master's name does not resolve to this container: binding and advertising its address instead")
+	p.Host, p.Node.Host = ip.String(), ip.String()
+	argv, err := p.Node.Argv()
+	p.Argv = argv
+	return p, err
 }

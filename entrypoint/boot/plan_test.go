@@ -3,6 +3,7 @@ package boot
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -178,5 +179,43 @@ func TestRedact(t *testing.T) {
 	want := "java -Dspark.authenticate.secret=(not shown) -Dspark.ssl.keyPassword=(not shown) -Dspark.authenticate=true -cp"
 	if strings.Join(got, " ") != want {
 		t.Errorf("redact() = %q, want %q", got, want)
+	}
+}
+
+func TestBindableHost(t *testing.T) {
+	base := Plan{Role: sparkenv.Master, Node: sparkenv.Node{Role: sparkenv.Master}}
+	tests := []struct {
+		host     string
+		keepName bool
+	}{
+		{"localhost", true}, // resolves to 127.0.0.1, an address of this host
+		{"10.1.2.3", true},  // an address is kept as given
+		{"no-such-name.invalid", false},
+	}
+	// Names not in /etc/hosts go to a DNS "server" on loopback where
+	// nothing listens, so the lookup fails at once and nothing leaves the
+	// machine.
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.LocalAddr().String()
+	l.Close()
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp", dead)
+	}}
+	for _, tt := range tests {
+		p := base
+		p.Host, p.Node.Host = tt.host, tt.host
+		got, err := bindableHost(p, resolver, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got.Host == tt.host) != tt.keepName {
+			t.Errorf("bindableHost(%q) = %q, keep the name: %v", tt.host, got.Host, tt.keepName)
+		}
+		if !tt.keepName && !strings.Contains(strings.Join(got.Argv, " "), "--host "+got.Host) {
+			t.Errorf("bindableHost(%q): argv %q does not bind %s", tt.host, got.Argv, got.Host)
+		}
 	}
 }
