@@ -97,12 +97,7 @@ func TestComposeSpec(t *testing.T) {
 	m.OK("discovery", ok)
 
 	ui := e2e.Published(t, master, "8080/tcp")
-	state, took := e2e.WaitAlive(t, ui, workers, 3*time.Minute)
-	t.Logf("%d workers ALIVE after %s", state.Alive(), took)
-	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), workers))
-	if !e2e.LogWorkers(t, state, workers) {
-		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
-	}
+	e2e.RequireAlive(t, m, ui, workers, 3*time.Minute)
 
 	// What the file's healthchecks run.
 	for _, id := range ids {

@@ -41,12 +41,7 @@ func TestDockerRunLinks(t *testing.T) {
 	}
 	m.OK("discovery", ok)
 
-	state, took := e2e.WaitAlive(t, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
-	t.Logf("%d workers ALIVE after %s", state.Alive(), took)
-	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), e2e.Workers))
-	if !e2e.LogWorkers(t, state, e2e.Workers) {
-		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, e2e.Workers)
-	}
+	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
 
 	// What the images' HEALTHCHECK runs.
 	for _, id := range ids {

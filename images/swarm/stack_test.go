@@ -1,7 +1,6 @@
 // Package swarm_test checks images/swarm/stack.yml: that `docker stack
-// config` accepts it, and what discovery and stopping depend on. There is
-// no end-to-end run: it would need `docker swarm init` on the shared
-// daemon, which these tests do not do.
+// config` accepts it, what discovery and stopping depend on, and, end to
+// end, a real `docker stack deploy` on a single-node swarm.
 package swarm_test
 
 import (
@@ -38,7 +37,7 @@ type svc struct {
 	ContainerName   string            `json:"container_name"`
 	Ports           []struct {
 		Target    int    `json:"target"`
-		Published int    `json:"published"`
+		Published any    `json:"published"`
 		Mode      string `json:"mode"`
 	} `json:"ports"`
 	Healthcheck *struct {

@@ -394,6 +394,20 @@ func WaitAlive(t *testing.T, uiPort string, want int, timeout time.Duration) (Ma
 	return s, time.Since(start).Round(time.Second)
 }
 
+// RequireAlive waits until the master whose UI is on uiPort lists want
+// workers ALIVE, records alive=N/want in m, logs the workers and ends the
+// test when they do not all come.
+func RequireAlive(t *testing.T, m *Matrix, uiPort string, want int, timeout time.Duration) MasterJSON {
+	t.Helper()
+	state, took := WaitAlive(t, uiPort, want, timeout)
+	t.Logf("%d workers ALIVE after %s", state.Alive(), took)
+	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), want))
+	if !LogWorkers(t, state, want) {
+		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, want)
+	}
+	return state
+}
+
 // LogWorkers logs each worker of s and a summary line, as the classic test
 // always has, and reports whether want workers are ALIVE on an ALIVE
 // master.
