@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -102,29 +103,34 @@ func hostsEntries(p Plan) []etcfiles.HostEntry {
 // ownAddr is the container's first global unicast address, IPv4 first, as
 // Spark's own fallback picks it.
 func ownAddr() (netip.Addr, bool) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return netip.Addr{}, false
-	}
 	var v6 netip.Addr
-	for _, a := range addrs {
-		n, ok := a.(*net.IPNet)
-		if !ok {
-			continue
-		}
-		ip, ok := netip.AddrFromSlice(n.IP)
-		if !ok || !ip.IsGlobalUnicast() {
-			continue
-		}
-		ip = ip.Unmap()
-		if ip.Is4() {
+	for _, ip := range interfaceAddrs() {
+		switch {
+		case !ip.IsGlobalUnicast():
+		case ip.Is4():
 			return ip, true
-		}
-		if !v6.IsValid() {
+		case !v6.IsValid():
 			v6 = ip
 		}
 	}
 	return v6, v6.IsValid()
+}
+
+// interfaceAddrs are the addresses of this network namespace.
+func interfaceAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out
 }
 
 // bindableHost keeps a master's name when it resolves to an address of this
@@ -142,18 +148,9 @@ func bindableHost(p Plan, resolver *net.Resolver, log zerolog.Logger) (Plan, err
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	addrs, _ := resolver.LookupHost(ctx, p.Host)
-	own := map[netip.Addr]bool{}
-	if ifAddrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range ifAddrs {
-			if n, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(n.IP); ok {
-					own[ip.Unmap()] = true
-				}
-			}
-		}
-	}
+	own := interfaceAddrs()
 	for _, a := range addrs {
-		if ip, err := netip.ParseAddr(a); err == nil && own[ip.Unmap()] {
+		if ip, err := netip.ParseAddr(a); err == nil && slices.Contains(own, ip.Unmap()) {
 			return p, nil
 		}
 	}
