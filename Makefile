@@ -57,7 +57,7 @@ bench: build ## benchmark the supervisor against tini and dumb-init into BENCHMA
 	@bash scripts/bench.sh
 
 stress: ## 10 000 supervised runs with random exit codes and signals while orphans die in bursts
-	SUPTEST_STRESS=$${STRESS_RUNS:-10000} $(GO) test -count=1 -timeout 90m -run TestStormExitStatus -v ./entrypoint/supervisor/ | grep -E 'rounds|^(---|ok|FAIL)'
+	set -o pipefail; SUPTEST_STRESS=$${STRESS_RUNS:-10000} $(GO) test -count=1 -timeout 90m -run TestStormExitStatus -v ./entrypoint/supervisor/ | grep -E 'rounds|round [0-9]|^(---|ok|FAIL)'
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@bash scripts/fuzz.sh $(FUZZTIME)
