@@ -15,6 +15,9 @@
 //	                             its master; 1 with the reason otherwise (HEALTHCHECK, probes)
 //	entrypoint ambassador        forward TCP connections to the master (the 2015 ambassador pattern,
 //	                             for ECS tasks and hosts without cross-host links)
+//	entrypoint doctor [--json] [ROLE]
+//	                             check this container (default role: worker) and print one line per
+//	                             check, with the fix for each problem; 1 when a check fails
 //
 // # Entrypoint settings
 //
@@ -69,10 +72,33 @@
 // that they re-resolve the master's configured name when it comes back on a
 // new address.
 //
+// # Doctor
+//
+// entrypoint doctor runs in a running container (docker exec, kubectl exec)
+// or in place of a start (docker run --rm IMAGE doctor). It needs no root and
+// writes nothing. Each line is ok, warn (the entrypoint works around it),
+// FAIL (followed by a "fix:" line) or skip:
+//
+//	env      SPARK_*_PORT=tcp://... link values in Spark's integer settings: warn, since the JVM
+//	         never sees them but spark-submit run in the container does; a non-integer value: FAIL
+//	user     FAIL when the JVM's uid has no passwd entry and neither nss_wrapper nor a writable
+//	         /etc/passwd can give it one
+//	etc      warn when /etc/hosts or /etc/resolv.conf is not writable (access(2): permissions and
+//	         read-only mounts alike)
+//	master   FAIL when discovery finds no master (worker)
+//	names    FAIL when the master's name resolves here (/etc/hosts first, as getaddrinfo does) to
+//	         other addresses than at the first DNS server of resolv.conf. Inside a container that
+//	         server is the only honest "outside": it answers every container on the network alike,
+//	         while /etc/hosts is this container's own, so a difference is a stale or pinned line
+//	connect  FAIL when the master's RPC port refuses a TCP connection (a master: skip, it may not
+//	         listen yet)
+//	clock    FAIL when the HTTP Date header of the master's web UI (SPARK_MASTER_WEBUI_PORT,
+//	         default 8080) is more than 5s from this container's clock
+//
 // # Exit status
 //
 //	N        the workload exited with N
-//	1        ready: the node is not ready
+//	1        ready: the node is not ready; doctor: a check failed
 //	128+N    the workload died of signal N, or a stop signal N came before it started
 //	64       bad settings or command line
 //	69       no master found within ENTRYPOINT_MASTER_WAIT

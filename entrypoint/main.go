@@ -50,7 +50,7 @@ func exitCode(err error) int {
 	case errors.Is(err, boot.ErrUsage), errors.Is(err, settings.ErrInvalid),
 		errors.Is(err, sparkenv.ErrInvalid), errors.Is(err, discovery.ErrInvalid):
 		return exitUsage
-	case errors.Is(err, boot.ErrNotReady):
+	case errors.Is(err, boot.ErrNotReady), errors.Is(err, boot.ErrFindings):
 		return 1
 	case errors.Is(err, boot.ErrNoMaster), errors.Is(err, discovery.ErrNotFound):
 		return exitUnavailable

@@ -45,6 +45,7 @@ const Usage = `usage:
   entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
   entrypoint ambassador        forward TCP connections to the master
   entrypoint ready ROLE        exit 0 when this master is ALIVE / this worker is ALIVE at its master
+  entrypoint doctor [--json] [ROLE]  check this container (default role: worker); 1 when a check fails
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
 // Main runs the subcommand in args (os.Args[1:]).
@@ -95,6 +96,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: explain takes master or worker, got %q", ErrUsage, args[1:])
 		}
 		return explain(role, s, stdout)
+	case "doctor":
+		return doctorCommand(args[1:], s, stdout)
 	}
 	return fmt.Errorf("%w: unknown subcommand %q\n%s", ErrUsage, args[0], Usage)
 }
