@@ -8,17 +8,19 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 )
 
 const k8sResolv = "search spark.svc.cluster.local svc.cluster.local cluster.local ec2.internal\nnameserver 10.96.0.10\noptions ndots:5\n"
 
 func TestClusterDNSTruncatedRetriesOverTCP(t *testing.T) {
 	t.Parallel()
-	f := newFakeDNS(t, mustRRs(t,
+	f := discoverytest.StartDNS(t, mustRRs(t,
 		"spark-master.spark.svc.cluster.local. 5 IN A 10.96.14.7",
 		"_spark._tcp.spark-master.spark.svc.cluster.local. 5 IN SRV 0 100 7077 spark-master.spark.svc.cluster.local.",
 	), true)
-	in := Inputs{Resolv: []byte(k8sResolv), DNSServer: f.addr}
+	in := Inputs{Resolv: []byte(k8sResolv), DNSServer: f.Addr}
 	m, err := Find(context.Background(), in, []string{SourceClusterDNS})
 	if err != nil {
 		t.Fatalf("Find(cluster-dns, truncating server) error: %v", err)
@@ -27,15 +29,15 @@ func TestClusterDNSTruncatedRetriesOverTCP(t *testing.T) {
 		t.Errorf("Find(cluster-dns, truncating server) = %q, want %q", m.URL, want)
 	}
 	// A (answered over TCP) and SRV _spark (answered over TCP).
-	if got := f.tcpQueries.Load(); got != 2 {
-		t.Errorf("TCP queries = %d, want 2; log: %q", got, f.log())
+	if got := f.TCPQueries.Load(); got != 2 {
+		t.Errorf("TCP queries = %d, want 2; log: %q", got, f.Log())
 	}
 }
 
 func TestClusterDNSSearchOrder(t *testing.T) {
 	t.Parallel()
-	f := newFakeDNS(t, mustRRs(t, "spark-master.cluster.local. 5 IN AAAA fd00::7"), false)
-	in := Inputs{Resolv: []byte(k8sResolv), DNSServer: f.addr}
+	f := discoverytest.StartDNS(t, mustRRs(t, "spark-master.cluster.local. 5 IN AAAA fd00::7"), false)
+	in := Inputs{Resolv: []byte(k8sResolv), DNSServer: f.Addr}
 	m, err := Find(context.Background(), in, []string{SourceClusterDNS})
 	if err != nil {
 		t.Fatalf("Find(cluster-dns) error: %v", err)
@@ -53,7 +55,7 @@ func TestClusterDNSSearchOrder(t *testing.T) {
 		"udp SRV _cluster._tcp.spark-master.cluster.local.",
 		"udp SRV _master._tcp.spark-master.cluster.local.",
 	}
-	if got := f.log(); !slices.Equal(got, want) {
+	if got := f.Log(); !slices.Equal(got, want) {
 		t.Errorf("questions:\n got %q\nwant %q", got, want)
 	}
 }

@@ -1,38 +1,24 @@
 package discovery
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/*/want.golden with the current results")
 
-// TestGolden runs Find over every testdata/<platform>/<case>/ directory.
-//
-// A case directory may hold:
-//
-//	env         KEY=VALUE lines (# comments); "{{ECS}}" is replaced by the
-//	            URL of a loopback server serving the case's ecs/ directory
-//	hosts       /etc/hosts contents
-//	resolv.conf /etc/resolv.conf contents
-//	dns.zone    records a loopback DNS server answers (RFC 1035 zone lines,
-//	            absolute names); every other question gets NXDOMAIN
-//	args        "sources: a b", "service: name", "port: n", "dns: truncate"
-//	ecs/        files served at /v4/<path>; metadata.json is the container
-//	            metadata file (ECS_CONTAINER_METADATA_FILE={{ECSFILE}})
-//	want.golden the rendered Master or error
-//
-// The DNS server override always points at the case's own loopback server,
-// so no case can reach a real resolver, not even 127.0.0.11.
+// TestGolden runs Find over every testdata/<platform>/<case>/ directory
+// (its files: discoverytest.Case) and compares the rendered Master or error
+// with want.golden. The entrypoint's explain test reads the same
+// directories and compares explain.json.
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "*"))
 	if err != nil {
@@ -86,92 +72,11 @@ func renderResult(m Master, err error) string {
 	return b.String()
 }
 
-type caseArgs struct {
-	sources  []string
-	truncate bool
-}
-
 func loadCase(t *testing.T, dir string) (Inputs, []string, *strings.Replacer) {
 	t.Helper()
-	in := Inputs{Env: map[string]string{}}
-	var args caseArgs
-	if b, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
-		args = parseArgs(t, &in, b)
-	}
-	in.Hosts = readOptional(t, filepath.Join(dir, "hosts"))
-	in.Resolv = readOptional(t, filepath.Join(dir, "resolv.conf"))
-
-	repl := strings.NewReplacer()
-	ecsURL := "{{ECS}}"
-	if fi, err := os.Stat(filepath.Join(dir, "ecs")); err == nil && fi.IsDir() {
-		srv := newECSServer(t, filepath.Join(dir, "ecs"))
-		repl = strings.NewReplacer("{{ECS}}", srv.URL, "{{ECSFILE}}", filepath.Join(dir, "ecs", "metadata.json"))
-		in.HTTP = srv.Client()
-		ecsURL = srv.URL
-	}
-	for k, v := range parseEnvFile(t, readOptional(t, filepath.Join(dir, "env"))) {
-		in.Env[k] = repl.Replace(v)
-	}
-	zone := readOptional(t, filepath.Join(dir, "dns.zone"))
-	in.DNSServer = startDNS(t, parseZone(t, zone), args.truncate)
-	return in, args.sources, strings.NewReplacer(in.DNSServer, "{{DNS}}", ecsURL, "{{ECS}}")
-}
-
-func parseArgs(t *testing.T, in *Inputs, b []byte) caseArgs {
-	t.Helper()
-	var a caseArgs
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		switch strings.TrimSpace(k) {
-		case "sources":
-			a.sources = strings.Fields(v)
-		case "service":
-			in.Service = v
-		case "port":
-			p, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatalf("args port %q: %v", v, err)
-			}
-			in.Port = p
-		case "dns":
-			a.truncate = v == "truncate"
-		default:
-			t.Fatalf("unknown args key %q", k)
-		}
-	}
-	return a
-}
-
-func parseEnvFile(t *testing.T, b []byte) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("env line %q has no =", line)
-		}
-		env[k] = v
-	}
-	return env
-}
-
-func readOptional(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return b
+	c := discoverytest.Load(t, dir)
+	in := Inputs{Env: c.Env, Hosts: c.Hosts, Resolv: c.Resolv, Service: c.Service, Port: c.Port, HTTP: c.HTTP, DNSServer: c.DNSServer}
+	return in, c.Sources, c.Scrub
 }
 
 func containsAll(s string, subs ...string) bool {
