@@ -134,7 +134,12 @@ func (m *Matrix) Set(field, value string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, known := m.values[field]; !known && !slices.Contains(m.fields, field) {
-		m.fields = append(m.fields, field)
+		// Fault fields (restart, kill) read best before the final stop.
+		i := slices.Index(m.fields, "stop")
+		if i < 0 {
+			i = len(m.fields)
+		}
+		m.fields = slices.Insert(m.fields, i, field)
 	}
 	m.values[field] = value
 }

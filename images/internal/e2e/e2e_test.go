@@ -13,6 +13,11 @@ func TestMatrixLine(t *testing.T) {
 	if got, want := m.String(), "path=x discovery=ok alive=3/3 job=fail stop=-"; got != want {
 		t.Errorf("matrix line %q, want %q", got, want)
 	}
+	m.Set("restart", "ok(new-ip,7.2s)")
+	m.OK("kill", true)
+	if got, want := m.String(), "path=x discovery=ok alive=3/3 job=fail restart=ok(new-ip,7.2s) kill=ok stop=-"; got != want {
+		t.Errorf("matrix line %q, want %q", got, want)
+	}
 }
 
 func TestShort(t *testing.T) {
