@@ -1,0 +1,127 @@
+//go:build linux
+
+// Command initbench measures container inits side by side: what starting a
+// command through them costs, how much memory they hold while idle, how fast
+// they clear a storm of orphaned zombies and whether the main child's exit
+// status survives it, and how much delay they add to a SIGTERM on its way to
+// the workload.  It writes a Markdown section into BENCHMARKS.md.
+//
+// Every init is a command prefix ("tini --", "bin/entrypoint --"); the
+// benchmark appends its own child command.  The children are this binary
+// re-executed in a helper role, so nothing but Go, root and unshare-capable
+// kernel is needed.  The PID-1 measurements run each init as PID 1 of a new
+// PID namespace with its own /proc, the way a container runtime starts it.
+//
+// usage: initbench [-quick] [-o FILE] [-label NAME] PREFIX [PREFIX...]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "__") {
+		os.Exit(role(os.Args[1], os.Args[2:]))
+	}
+	quick := flag.Bool("quick", false, "fewer trials: a noisier run in about a minute")
+	out := flag.String("o", "BENCHMARKS.md", "Markdown file whose supervisor section is replaced")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: initbench [-quick] [-o FILE] PREFIX [PREFIX...]\n"+
+			"  the first PREFIX is ours, e.g. 'bin/entrypoint --'; the others are compared with it")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(64)
+	}
+	if os.Getuid() != 0 {
+		fmt.Fprintln(os.Stderr, "initbench: root is needed for PID namespaces")
+		os.Exit(1)
+	}
+	sz := full
+	if *quick {
+		sz = short
+	}
+	var rows []result
+	failed := 0
+	for _, p := range flag.Args() {
+		r := measureInit(strings.Fields(p), sz)
+		failed += r.failures
+		rows = append(rows, r)
+	}
+	if err := writeReport(*out, rows, sz); err != nil {
+		fmt.Fprintf(os.Stderr, "initbench: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("wrote %s\n", *out)
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "initbench: %d measurement(s) failed\n", failed)
+		os.Exit(1)
+	}
+}
+
+// sizes sets how many trials each measurement runs.
+type sizes struct {
+	name                   string
+	startPairs, startWarm  int
+	rssTrials              int
+	stormRounds, stormN    int
+	stormBatch, raceRounds int
+	raceOrphans            int
+	termPairs, termWarm    int
+}
+
+var full = sizes{name: "full", startPairs: 200, startWarm: 20, rssTrials: 7,
+	stormRounds: 5, stormN: 10000, stormBatch: 250, raceRounds: 30, raceOrphans: 1000,
+	termPairs: 200, termWarm: 10}
+
+var short = sizes{name: "quick", startPairs: 60, startWarm: 5, rssTrials: 5,
+	stormRounds: 2, stormN: 10000, stormBatch: 250, raceRounds: 20, raceOrphans: 1000,
+	termPairs: 60, termWarm: 5}
+
+// result holds one init's figures.
+type result struct {
+	prefix   []string
+	start    startResult
+	rss      rssResult
+	storm    stormResult
+	term     termResult
+	failures int
+	notes    []string
+}
+
+func measureInit(prefix []string, sz sizes) result {
+	r := result{prefix: prefix}
+	name := strings.Join(prefix, " ")
+	fmt.Printf("== %s\n", name)
+	var err error
+	if r.start, err = measureStart(prefix, sz); err != nil {
+		r.fail("startup: %v", err)
+	}
+	fmt.Printf("startup: ratio %.2f (added %.0f us)\n", r.start.ratio.median, r.start.addedUs.median)
+	if r.rss, err = measureRSS(prefix, sz); err != nil {
+		r.fail("rss: %v", err)
+	}
+	fmt.Printf("rss: VmRSS %.0f kB, Pss %.0f kB\n", r.rss.vmrss.median, r.rss.pss.median)
+	if r.storm, err = measureStorm(prefix, sz); err != nil {
+		r.fail("storm: %v", err)
+	}
+	fmt.Printf("storm: drain %.2f ms, left %d, exit %d/%d, race %d/%d\n", r.storm.drainMs.median,
+		r.storm.leftMax, r.storm.exitOK, r.storm.rounds, r.storm.raceOK, r.storm.races)
+	if r.term, err = measureTerm(prefix, sz); err != nil {
+		r.fail("sigterm: %v", err)
+	}
+	fmt.Printf("sigterm: %.1f us, added %.1f us\n", r.term.latency.median, r.term.addedUs.median)
+	return r
+}
+
+func (r *result) fail(format string, a ...any) {
+	r.failures++
+	msg := fmt.Sprintf(format, a...)
+	r.notes = append(r.notes, msg)
+	fmt.Fprintf(os.Stderr, "initbench: %s: %s\n", strings.Join(r.prefix, " "), msg)
+}

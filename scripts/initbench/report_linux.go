@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// The supervisor section sits between these markers; the rest of the file
+// (other benchmarks) is kept as it is.
+const (
+	beginMark = "<!-- initbench: begin (scripts/bench.sh writes this section) -->"
+	endMark   = "<!-- initbench: end -->"
+)
+
+// Targets from the supervisor's issue.
+const (
+	targetRatioOverTini = 1.0
+	targetRSSkB         = 3 * 1024
+	targetAddedUs       = 100
+)
+
+func writeReport(path string, rows []result, sz sizes) error {
+	var b bytes.Buffer
+	section(&b, rows, sz)
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.WriteFile(path, splice(old, b.Bytes()), 0o644)
+}
+
+// splice replaces the marked section of old with sec.  A file without the
+// markers that starts with the section the shell harness used to write
+// ("# Init benchmarks", no second-level headings) has that part replaced.
+func splice(old, sec []byte) []byte {
+	s := string(old)
+	if i := strings.Index(s, beginMark); i >= 0 {
+		if j := strings.Index(s[i:], endMark); j >= 0 {
+			return []byte(s[:i] + string(sec) + s[i+j+len(endMark):])
+		}
+	}
+	if strings.HasPrefix(s, "# Init benchmarks") {
+		rest := ""
+		if k := strings.Index(s, "\n## "); k >= 0 {
+			rest = s[k+1:]
+		}
+		return []byte("# Benchmarks\n\n" + string(sec) + "\n" + rest)
+	}
+	if strings.TrimSpace(s) == "" {
+		return []byte("# Benchmarks\n\n" + string(sec))
+	}
+	return []byte(strings.TrimRight(s, "\n") + "\n\n" + string(sec))
+}
+
+func section(b *bytes.Buffer, rows []result, sz sizes) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	w("%s\n## Supervisor (PID 1) against tini and dumb-init\n\n", beginMark)
+	w("Written by `make bench` (`scripts/bench.sh`, the Go harness in `scripts/initbench`), %s run.\n", sz.name)
+	w("Every init runs the same child commands in the same run, interleaved with its baseline.\n\n")
+	w("- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	w("- Machine: %s, %d CPUs, load average %s at the end (other jobs were running: compare columns of one run, not runs)\n",
+		uname(), runtime.NumCPU(), loadavg())
+	for _, r := range rows {
+		w("- `%s`: %s\n", strings.Join(r.prefix, " "), describe(r.prefix[0]))
+	}
+	w("\n| init | startup ÷ /bin/true | added µs | init CPU µs | VmRSS kB | Pss kB | burst drain ms | CPU ms / 10k reaps | zombies left | exit 42 through storm | race rounds exact | SIGTERM latency µs | added µs | stop µs |\n")
+	w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for i, r := range rows {
+		name := "`" + strings.Join(r.prefix, " ") + "`"
+		if i == 0 {
+			name = "**" + name + "**"
+		}
+		w("| %s | %.2f (%.2f–%.2f) | %.0f | %.0f | %.0f | %.0f | %.2f (%.2f–%.2f) | %.1f | %d | %d/%d | %d/%d | %.0f (%.0f–%.0f) | %.0f | %.0f |\n",
+			name, r.start.ratio.median, r.start.ratio.min, r.start.ratio.max, r.start.addedUs.median, r.start.cpuUs.median,
+			r.rss.vmrss.median, r.rss.pss.median,
+			r.storm.drainMs.median, r.storm.drainMs.min, r.storm.drainMs.max, r.storm.cpuMsPer10k.median,
+			r.storm.leftMax, r.storm.exitOK, r.storm.rounds, r.storm.raceOK, r.storm.races,
+			r.term.latency.median, r.term.latency.min, r.term.latency.max, r.term.addedUs.median, r.term.stopUs.median)
+	}
+	w("\nMedians, min–max in brackets. /bin/true alone took %.0f µs (median) in this run; no-init SIGTERM delivery %.0f µs.\n",
+		rows[0].start.trueUs.median, rows[0].term.base.median)
+	w("Startup: `INIT /bin/true` against `/bin/true`, %d alternating pairs, ratio per pair; init CPU is\n", sz.startPairs)
+	w("user+system of the whole run (the child's included). Memory: PID 1 of a new PID namespace supervising\n")
+	w("`sleep 30`, read after 0.5 s, %d trials. Storm: %d orphans in bursts of %d released together,\n", sz.rssTrials, sz.stormN, sz.stormBatch)
+	w("%d rounds, drain = release until every orphan is reaped; then %d race rounds where the main child exits\n", sz.stormRounds, sz.raceRounds)
+	w("with a random status while %d orphans die. SIGTERM: %d trials, each paired with termrec alone as PID 1.\n", sz.raceOrphans, sz.termPairs)
+	if len(rows) > 1 {
+		w("\nTargets (ours against `%s` in this run):\n\n", strings.Join(rows[1].prefix, " "))
+		ours, tini := rows[0], rows[1]
+		check := func(ok bool) string {
+			if ok {
+				return "met"
+			}
+			return "**missed**"
+		}
+		d := ours.start.ratio.median - tini.start.ratio.median
+		w("- startup ratio within %.1f of tini's: %.2f vs %.2f (+%.2f): %s\n", targetRatioOverTini, ours.start.ratio.median, tini.start.ratio.median, d, check(d <= targetRatioOverTini))
+		w("- PID 1 VmRSS ≤ 3 MiB: %.0f kB: %s\n", ours.rss.vmrss.median, check(ours.rss.vmrss.median <= targetRSSkB))
+		w("- SIGTERM added latency ≤ %d µs (median): %.0f µs: %s\n", targetAddedUs, ours.term.addedUs.median, check(ours.term.addedUs.median <= targetAddedUs))
+		lost := (ours.storm.rounds - ours.storm.exitOK) + (ours.storm.races - ours.storm.raceOK)
+		w("- 0 zombies left, 0 lost statuses: %d left, %d lost: %s\n", ours.storm.leftMax, lost, check(ours.storm.leftMax == 0 && lost == 0))
+	}
+	for _, r := range rows {
+		for _, n := range r.notes {
+			w("\n**%s failed:** %s\n", strings.Join(r.prefix, " "), n)
+		}
+	}
+	w("%s\n", endMark)
+}
+
+func uname() string {
+	out, err := exec.Command("uname", "-srm").Output()
+	if err != nil {
+		return runtime.GOOS + "/" + runtime.GOARCH
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// describe names the binary behind an init: its path, size and, for a
+// Debian package, the package version.
+func describe(name string) string {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "not found"
+	}
+	s := path
+	if fi, err := os.Stat(path); err == nil {
+		s += fmt.Sprintf(", %d KB", fi.Size()/1024)
+	}
+	if out, err := exec.Command("dpkg-query", "-S", path).Output(); err == nil {
+		pkg, _, _ := strings.Cut(strings.TrimSpace(string(out)), ":")
+		if v, err := exec.Command("dpkg-query", "-W", "-f=${Version}", pkg).Output(); err == nil {
+			s += fmt.Sprintf(", Debian %s %s", pkg, v)
+		}
+	}
+	return s
+}
