@@ -166,6 +166,11 @@ type Self struct {
 	// dynamic host ports in bridge mode, the same ports otherwise. Only
 	// TCP ports the task definition maps are listed.
 	Ports map[int]int
+	// Name is, in bridge mode, a DNS name of Host that resolves back to
+	// it (see instanceName), or "" when there is none; NameErr then says
+	// why (a failed query is not retried: the worker starts without it).
+	Name    string
+	NameErr error
 	// Detail lists the facts used, as in Master.Detail.
 	Detail []string
 }
@@ -177,12 +182,12 @@ func (s Self) HostPort(containerPort int) (int, bool) {
 }
 
 // ECSSelf returns this container's own advertise address and host ports on
-// ECS, for a worker to put into SPARK_LOCAL_HOSTNAME / SPARK_PUBLIC_DNS and
-// SPARK_WORKER_PORT mappings. It reads ${ECS_CONTAINER_METADATA_URI_V4}
-// and, in bridge and host mode, the container metadata file named by
-// ECS_CONTAINER_METADATA_FILE, because the v4 endpoint never carries the
-// instance's IP. A metadata file that is not READY yet gives ErrNotFound,
-// so the caller can retry.
+// ECS, for a worker's --host, SPARK_PUBLIC_DNS and port checks. It reads
+// ${ECS_CONTAINER_METADATA_URI_V4} and, in bridge and host mode, the
+// container metadata file named by ECS_CONTAINER_METADATA_FILE, because the
+// v4 endpoint never carries the instance's IP; in bridge mode it also asks
+// DNS for the instance's name (Self.Name). A metadata file that is not
+// READY yet gives ErrNotFound, so the caller can retry.
 func ECSSelf(ctx context.Context, in Inputs) (Self, error) {
 	in = in.withDefaults()
 	base, err := ecsBaseURL(in)
@@ -193,11 +198,11 @@ func ECSSelf(ctx context.Context, in Inputs) (Self, error) {
 	if err != nil {
 		return Self{}, err
 	}
-	return ecsSelfFromContainer(in, base, body)
+	return ecsSelfFromContainer(ctx, in, base, body)
 }
 
 // ecsSelfFromContainer is ECSSelf after the HTTP request.
-func ecsSelfFromContainer(in Inputs, u string, body []byte) (Self, error) {
+func ecsSelfFromContainer(ctx context.Context, in Inputs, u string, body []byte) (Self, error) {
 	var c ecsContainer
 	if err := json.Unmarshal(body, &c); err != nil {
 		return Self{}, notFound("task metadata %s: %v", u, err)
@@ -251,6 +256,13 @@ func ecsSelfFromContainer(in Inputs, u string, body []byte) (Self, error) {
 		}
 	default:
 		return Self{}, notFound("container %q has network mode %q", c.Name, nw.NetworkMode)
+	}
+	if nw.NetworkMode == "bridge" {
+		if a, err := netip.ParseAddr(s.Host); err == nil {
+			var d []string
+			s.Name, d, s.NameErr = instanceName(ctx, in, a)
+			s.Detail = append(s.Detail, d...)
+		}
 	}
 	cps := make([]int, 0, len(s.Ports))
 	for cp := range s.Ports {

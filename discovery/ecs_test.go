@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,50 @@ func TestECSSelfNotOnECS(t *testing.T) {
 	in := Inputs{Env: map[string]string{envECSMetadataURI: "ftp://x/v4/a"}}
 	if _, err := ECSSelf(context.Background(), in); !errors.Is(err, ErrInvalid) {
 		t.Errorf("ECSSelf(%s=ftp://x/v4/a) error = %v, want ErrInvalid", envECSMetadataURI, err)
+	}
+}
+
+// TestECSSelfBridgeName checks the instance's forward-confirmed DNS name,
+// which a bridge-mode worker advertises (bound to its own address through
+// /etc/hosts, resolved to the instance everywhere else).
+func TestECSSelfBridgeName(t *testing.T) {
+	t.Parallel()
+	const ptr = "17.1.20.10.in-addr.arpa. 60 IN PTR ip-10-20-1-17.eu-west-1.compute.internal."
+	tests := []struct {
+		name     string
+		zone     []string
+		wantName string
+		wantErr  string
+	}{
+		{"confirmed", []string{ptr, "ip-10-20-1-17.eu-west-1.compute.internal. 60 IN A 10.20.1.17"}, "ip-10-20-1-17.eu-west-1.compute.internal", ""},
+		{"no PTR", nil, "", "PTR 17.1.20.10.in-addr.arpa at"},
+		{"name resolves elsewhere", []string{ptr, "ip-10-20-1-17.eu-west-1.compute.internal. 60 IN A 10.20.1.99"}, "", "has address 10.20.1.99, not 10.20.1.17"},
+		{"name does not resolve", []string{ptr}, "", "no name of 10.20.1.17 resolves back to it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(containerBridge)) }))
+			defer srv.Close()
+			in := Inputs{
+				Env:       map[string]string{envECSMetadataURI: srv.URL + "/v4/abc", envECSMetadataFile: "/ecs/metadata.json"},
+				HTTP:      srv.Client(),
+				ReadFile:  func(string) ([]byte, error) { return []byte(fileReady), nil },
+				DNSServer: startDNS(t, mustRRs(t, tt.zone...), false),
+			}
+			s, err := ECSSelf(context.Background(), in)
+			if err != nil {
+				t.Fatalf("ECSSelf() error: %v", err)
+			}
+			if s.Host != "10.20.1.17" || s.Name != tt.wantName {
+				t.Errorf("ECSSelf() host %q name %q, want 10.20.1.17 and %q", s.Host, s.Name, tt.wantName)
+			}
+			switch {
+			case tt.wantErr == "" && s.NameErr != nil:
+				t.Errorf("ECSSelf() NameErr = %v", s.NameErr)
+			case tt.wantErr != "" && (s.NameErr == nil || !strings.Contains(s.NameErr.Error(), tt.wantErr)):
+				t.Errorf("ECSSelf() NameErr = %v, want one saying %q", s.NameErr, tt.wantErr)
+			}
+		})
 	}
 }

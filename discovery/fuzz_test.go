@@ -71,7 +71,7 @@ func FuzzECSMetadata(f *testing.F) {
 		} else if verr := validateMasterURL(m.URL); verr != nil {
 			t.Fatalf("ecsMasterFromTask = %q, not a valid master URL: %v", m.URL, verr)
 		}
-		if s, err := ecsSelfFromContainer(in, "u", container); err != nil {
+		if s, err := ecsSelfFromContainer(context.Background(), in, "u", container); err != nil {
 			if !errors.Is(err, ErrNotFound) {
 				t.Fatalf("ecsSelfFromContainer error %v is not ErrNotFound", err)
 			}

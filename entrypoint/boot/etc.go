@@ -86,25 +86,30 @@ func addMissingHosts(b []byte, entries []etcfiles.HostEntry) ([]byte, error) {
 // the Master JVM binds the address its --host resolves to and advertises the
 // same name (RpcEnv, spark.md §2.4), so a name that only the cluster's DNS
 // knows, or that resolves elsewhere, stops it.
-func hostsEntries(p Plan) []etcfiles.HostEntry {
-	if p.Role != sparkenv.Master || p.Host == "" {
+//
+// A worker's advertised name in ECS bridge mode (localName) is the
+// instance's DNS name: the JVM must bind it here, so it maps to this
+// container's address, although every other host resolves it to the
+// instance.
+func hostsEntries(p Plan, addrs []netip.Addr) []etcfiles.HostEntry {
+	if (p.Role != sparkenv.Master && !p.localName) || p.Host == "" {
 		return nil
 	}
 	if _, err := netip.ParseAddr(p.Host); err == nil {
 		return nil
 	}
-	addr, ok := ownAddr()
+	addr, ok := ownAddr(addrs)
 	if !ok {
 		return nil
 	}
 	return []etcfiles.HostEntry{{Addr: addr, Names: []string{p.Host}}}
 }
 
-// ownAddr is the container's first global unicast address, IPv4 first, as
-// Spark's own fallback picks it.
-func ownAddr() (netip.Addr, bool) {
+// ownAddr is the first global unicast address of addrs (the container's),
+// IPv4 first, as Spark's own fallback picks it.
+func ownAddr(addrs []netip.Addr) (netip.Addr, bool) {
 	var v6 netip.Addr
-	for _, ip := range interfaceAddrs() {
+	for _, ip := range addrs {
 		switch {
 		case !ip.IsGlobalUnicast():
 		case ip.Is4():
@@ -137,9 +142,11 @@ func interfaceAddrs() []netip.Addr {
 // container, which is what the JVM will bind. When it does not (/etc/hosts
 // could not be written: not root, read-only root, ENTRYPOINT_FIX_ETC=false)
 // the master binds and advertises its own address instead, as
-// SPARK_LOCAL_IP would make it, rather than dying on a bind error.
+// SPARK_LOCAL_IP would make it, rather than dying on a bind error. A
+// worker's ECS bridge name (localName) falls back the same way, reachable
+// from its own instance only.
 func bindableHost(p Plan, resolver *net.Resolver, log zerolog.Logger) (Plan, error) {
-	if p.Role != sparkenv.Master || p.Host == "" {
+	if (p.Role != sparkenv.Master && !p.localName) || p.Host == "" {
 		return p, nil
 	}
 	if _, err := netip.ParseAddr(p.Host); err == nil {
@@ -154,12 +161,12 @@ func bindableHost(p Plan, resolver *net.Resolver, log zerolog.Logger) (Plan, err
 			return p, nil
 		}
 	}
-	ip, ok := ownAddr()
+	ip, ok := ownAddr(own)
 	if !ok {
 		return p, nil
 	}
 	log.Warn().Str("name", p.Host).Strs("resolves_to", addrs).Str("instead", ip.String()).
-		Msg("the master's name does not resolve to this container: binding and advertising its address instead")
+		Msg("the " + string(p.Role) + "'s name does not resolve to this container: binding and advertising its address instead")
 	p.Host, p.Node.Host = ip.String(), ip.String()
 	argv, err := p.Node.Argv()
 	p.Argv = argv

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
-	"os/user"
 	"strconv"
 	"strings"
 
@@ -57,69 +55,80 @@ type masterView struct {
 // without touching /etc or starting anything. A failed discovery is part of
 // the answer, not a failure of explain, but it still exits non-zero.
 func explain(role sparkenv.Role, s settings.Settings, w io.Writer) error {
-	p, err := plan(context.Background(), role, s, systemInputs(), zerolog.Nop(), false)
-	e := explanation{Plan: p, UID: os.Geteuid()}
+	return explainOn(role, s, systemMachine(systemInputs()), w)
+}
+
+// explainOn is explain for the container m describes.
+func explainOn(role sparkenv.Role, s settings.Settings, m machine, w io.Writer) error {
+	p, err := planOn(context.Background(), role, s, m, zerolog.Nop(), false)
+	e := explanation{Plan: p, UID: m.euid}
 	if p.Master != nil {
 		e.Master = &masterView{URL: p.Master.URL, Source: p.Master.Source, Detail: p.Master.Detail}
 		e.Source = p.Master.Source
 	}
 	e.Warnings = []string{}
 	e.Etc = etcChanges{Hosts: lineDiff{Add: []string{}, Remove: []string{}}, Resolv: lineDiff{Add: []string{}, Remove: []string{}}}
+	e.Warnings = append(e.Warnings, p.Warnings...)
 	if err == nil {
-		e.Etc, e.Warnings = etcPreview(p, s)
+		etc, warnings := etcPreview(p, s, m)
+		e.Etc, e.Warnings = etc, append(e.Warnings, warnings...)
 		// The launcher only prints the java command line, so asking it
 		// changes nothing either.
-		if java, _, jerr := javaCommand(p); jerr == nil {
+		if m.launch == nil {
+			e.Argv = redact(e.Argv)
+		} else if java, _, jerr := m.launch(p); jerr == nil {
 			e.Argv = redact(java)
 		} else {
 			e.Warnings = append(e.Warnings, "command is the spark-class form: spark's launcher failed: "+jerr.Error())
 		}
 	}
-	e.Hostname, _ = os.Hostname()
+	e.Hostname = m.hostname
 	e.Settings.Discovery, e.Settings.MasterWait, e.Settings.Grace = s.Discovery, s.MasterWait.String(), s.Grace.String()
 	e.Settings.User, e.Settings.FixEtc = s.User, s.FixEtc
 	if err != nil {
 		e.Error = err.Error()
 	}
+	if e.Removed == nil {
+		e.Removed = []sparkenv.Removal{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Details quote DNS answers such as "PTR a -> b".
+	enc.SetEscapeHTML(false)
 	if encErr := enc.Encode(e); encErr != nil {
 		return encErr
 	}
 	return err
 }
 
-// etcPreview runs the same transforms as start on the current files and
-// reports the lines that would change, plus why they would not be written.
-func etcPreview(p Plan, s settings.Settings) (etcChanges, []string) {
+// etcPreview runs the same transforms as start on the files as m read
+// them and reports the lines that would change, plus why they would not be
+// written.
+func etcPreview(p Plan, s settings.Settings, m machine) (etcChanges, []string) {
 	c := etcChanges{Hosts: lineDiff{Add: []string{}, Remove: []string{}}, Resolv: lineDiff{Add: []string{}, Remove: []string{}}}
 	warnings := []string{}
-	if len(p.Hosts) > 0 {
-		if b, err := os.ReadFile(hostsPath); err == nil {
-			if out, err := addMissingHosts(b, p.Hosts); err == nil {
-				c.Hosts = diffLines(b, out)
-			}
+	if b := m.in.Hosts; len(p.Hosts) > 0 && b != nil {
+		if out, err := addMissingHosts(b, p.Hosts); err == nil {
+			c.Hosts = diffLines(b, out)
 		}
 	}
-	if p.Resolv != nil {
-		if b, err := os.ReadFile(resolvPath); err == nil {
-			if out, err := etcfiles.RewriteResolv(b, *p.Resolv); err == nil {
-				c.Resolv = diffLines(b, out)
-			}
+	if b := m.in.Resolv; p.Resolv != nil && b != nil {
+		if out, err := etcfiles.RewriteResolv(b, *p.Resolv); err == nil {
+			c.Resolv = diffLines(b, out)
 		}
 	}
 	changes := len(c.Hosts.Add)+len(c.Hosts.Remove)+len(c.Resolv.Add)+len(c.Resolv.Remove) > 0
 	switch {
 	case changes && !s.FixEtc:
 		warnings = append(warnings, "ENTRYPOINT_FIX_ETC=false: the /etc changes above will not be made")
-	case changes && os.Geteuid() != 0:
+	case changes && m.euid != 0:
 		warnings = append(warnings, "not root: the /etc changes above will not be made")
 	}
-	uid := os.Geteuid()
+	uid := m.euid
 	if p.Credential != nil {
 		uid = int(p.Credential.Uid)
 	}
-	if _, err := user.LookupId(strconv.Itoa(uid)); err != nil {
+	if !m.hasPasswd(uid) {
 		warnings = append(warnings, "uid "+strconv.Itoa(uid)+" has no passwd entry: one will be provided through nss_wrapper or /etc/passwd if possible")
 	}
 	return c, warnings

@@ -26,7 +26,8 @@ import (
 type Plan struct {
 	Role           sparkenv.Role        `json:"role"`
 	Master         *discovery.Master    `json:"-"`
-	Host           string               `json:"advertise,omitempty"`
+	Host           string               `json:"-"`
+	Advertise      advertise            `json:"advertise"`
 	Argv           []string             `json:"command"`
 	Removed        []sparkenv.Removal   `json:"env_removed"`
 	JavaOptions    map[string]string    `json:"java_options,omitempty"`
@@ -38,13 +39,25 @@ type Plan struct {
 	Env            []string             `json:"-"`
 	Node           sparkenv.Node        `json:"-"`
 	Credential     *syscall.Credential  `json:"-"`
+	// Warnings say what the plan could not do and why; plan logs them,
+	// explain lists them.
+	Warnings []string `json:"-"`
+	// localName: Host is a name that must resolve to this container's own
+	// address for the JVM to bind it, while others resolve it elsewhere.
+	localName bool
 }
 
 // plan works out the node's command, environment and user. Only a worker
 // looks for its master; wait says whether to retry until
 // ENTRYPOINT_MASTER_WAIT (start) or ask once (explain).
 func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (Plan, error) {
+	return planOn(ctx, role, s, systemMachine(in), log, wait)
+}
+
+// planOn is plan for the container m describes.
+func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m machine, log zerolog.Logger, wait bool) (Plan, error) {
 	p := Plan{Role: role, JavaOptions: map[string]string{}}
+	in := m.in
 	env, removed, err := sparkenv.Scrub(environ(in.Env))
 	if err != nil {
 		return p, err
@@ -57,24 +70,26 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 	switch role {
 	case sparkenv.Master:
 		node.Host = sparkenv.Get(env, "SPARK_MASTER_HOST")
+		p.Advertise.Source = "SPARK_MASTER_HOST"
 		if node.Host == "" {
 			// The container's hostname: Docker, Compose and Kubernetes all
 			// map it to the container's address in /etc/hosts, so the JVM
 			// can bind it, and it is stable across restarts where an IP is
 			// not.
-			if node.Host, err = os.Hostname(); err != nil {
-				return p, fmt.Errorf("hostname: %w", err)
+			if node.Host = m.hostname; node.Host == "" {
+				return p, errors.New("hostname: this container has none")
 			}
+			p.Advertise.Source = "hostname"
 		}
 		node.Port = sparkenv.IntOr(env, "SPARK_MASTER_PORT", 7077)
 		node.WebUIPort = sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)
 	case sparkenv.Worker:
-		m, err := findMaster(ctx, s, in, log, wait)
+		master, err := findMaster(ctx, s, in, log, wait)
 		if err != nil {
 			return p, err
 		}
-		p.Master = &m
-		node.MasterURL = m.URL
+		p.Master = &master
+		node.MasterURL = master.URL
 		if _, ok := sparkenv.Lookup(env, "SPARK_WORKER_DIR"); !ok {
 			// Spark's default, $SPARK_HOME/work, belongs to root in the
 			// official image; work-dir is the one directory both images
@@ -84,6 +99,21 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 		node.Host = sparkenv.Get(env, "SPARK_WORKER_HOST")
 		node.Port = sparkenv.IntOr(env, "SPARK_WORKER_PORT", 0)
 		node.WebUIPort = sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081)
+		p.Node = node
+		switch {
+		case node.Host != "":
+			p.Advertise.Source = "SPARK_WORKER_HOST"
+		case sparkenv.Get(env, "SPARK_LOCAL_HOSTNAME") != "":
+			p.Advertise.Source = "SPARK_LOCAL_HOSTNAME"
+		default:
+			p.Advertise.Source = "spark-default"
+			if in.Env["ECS_CONTAINER_METADATA_URI_V4"] != "" {
+				if env, err = ecsBridgeAdvertise(ctx, &p, env, m, wait); err != nil {
+					return p, err
+				}
+				node = p.Node
+			}
+		}
 		for _, o := range workerJavaDefaults {
 			env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", o.key, o.value)
 		}
@@ -103,14 +133,24 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 	}
 	p.Host = node.Host
 	p.Node = node
-	p.Hosts = hostsEntries(p)
+	p.Advertise.Host, p.Advertise.Port, p.Advertise.WebUIPort = node.Host, node.Port, node.WebUIPort
+	if role == sparkenv.Master && p.Advertise.Port == 0 {
+		p.Advertise.Port = 7077
+	}
+	if p.Advertise.PublicDNS == "" {
+		p.Advertise.PublicDNS = sparkenv.Get(env, "SPARK_PUBLIC_DNS")
+	}
+	p.Hosts = hostsEntries(p, m.addrs)
 	if ns, search, ok := discovery.KubeDNSResolv(in); ok {
 		p.Resolv = &etcfiles.Resolv{Nameservers: []netip.Addr{ns}, Search: search, Options: []string{"ndots:5"}}
 	}
 	if p.Argv, err = node.Argv(); err != nil {
 		return p, err
 	}
-	p.User, p.Credential, env, err = workloadUser(s.User, env)
+	for _, w := range p.Warnings {
+		log.Warn().Msg(w)
+	}
+	p.User, p.Credential, env, err = workloadUserAs(m.euid, s.User, env)
 	p.Env = env
 	return p, err
 }
@@ -164,8 +204,13 @@ func findMaster(ctx context.Context, s settings.Settings, in discovery.Inputs, l
 // name or uid[:gid]); anyone else keeps their own identity, since only root
 // can change it.
 func workloadUser(name string, env []string) (string, *syscall.Credential, []string, error) {
-	if os.Geteuid() != 0 {
-		return strconv.Itoa(os.Geteuid()), nil, env, nil
+	return workloadUserAs(os.Geteuid(), name, env)
+}
+
+// workloadUserAs is workloadUser for a process running as euid.
+func workloadUserAs(euid int, name string, env []string) (string, *syscall.Credential, []string, error) {
+	if euid != 0 {
+		return strconv.Itoa(euid), nil, env, nil
 	}
 	uidStr, gidStr, hasGid := strings.Cut(name, ":")
 	var u *user.User

@@ -1,0 +1,149 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+)
+
+// machine is what plan and explain read from the container itself besides
+// the settings: the environment and the /etc files (as discovery.Inputs,
+// which also carry the DNS server and HTTP client the sources use), the
+// network namespace's addresses, the hostname and who runs the entrypoint.
+// systemMachine is the real one; explain's golden tests build theirs from a
+// case directory, so nothing real is read or written.
+type machine struct {
+	in        discovery.Inputs
+	addrs     []netip.Addr
+	hostname  string
+	euid      int
+	hasPasswd func(uid int) bool
+	// launch asks Spark's launcher for the java command; nil leaves the
+	// spark-class form in the plan.
+	launch func(Plan) ([]string, []string, error)
+}
+
+func systemMachine(in discovery.Inputs) machine {
+	h, _ := os.Hostname()
+	return machine{
+		in:       in,
+		addrs:    interfaceAddrs(),
+		hostname: h,
+		euid:     os.Geteuid(),
+		hasPasswd: func(uid int) bool {
+			_, err := user.LookupId(strconv.Itoa(uid))
+			return err == nil
+		},
+		launch: javaCommand,
+	}
+}
+
+// advertise is explain's account of the address a node gives the others,
+// and of what it binds when that differs.
+type advertise struct {
+	// Host is the node's --host: Spark's master and worker bind the
+	// address it resolves to and advertise the string itself (RpcEnv.create
+	// with one host for both); "" leaves Spark's choice, the first
+	// address of the container (or SPARK_LOCAL_IP / SPARK_LOCAL_HOSTNAME).
+	Host string `json:"host"`
+	// Port is the RPC port, bound and advertised; 0 is a random one.
+	Port      int `json:"port"`
+	WebUIPort int `json:"webui_port"`
+	// PublicDNS is SPARK_PUBLIC_DNS, the host of the web UI URL the node
+	// advertises (the UI itself binds all addresses).
+	PublicDNS string `json:"public_dns,omitempty"`
+	// Bind is what Host resolves to inside this container, when the
+	// others resolve it to another address.
+	Bind   string   `json:"bind,omitempty"`
+	Source string   `json:"source"`
+	Detail []string `json:"detail,omitempty"`
+}
+
+// ecsSelfWait bounds the wait for an ECS container metadata file that is
+// not READY yet; the agent normally completes it within a second.
+const ecsSelfWait = 10 * time.Second
+
+// ecsBridgeAdvertise makes a worker in an ECS bridge-mode task reachable
+// from other instances. Its own address is on the instance's docker bridge;
+// the master and drivers must dial the instance's address and the host
+// ports mapped to its container ports. Spark has no separate bind address
+// for a worker: Worker.startRpcEnvAndEndpoint passes --host to RpcEnv.create
+// as both bind and advertise address (3.5 and 4.1 alike), and advertises
+// the port it bound. Hence:
+//
+//   - the RPC host is a DNS name of the instance (forward-confirmed
+//     reverse DNS; on EC2 ip-a-b-c-d.<region>.compute.internal), mapped to
+//     the container's own address in its /etc/hosts, so the JVM binds
+//     locally while everyone else resolves the instance; an IP address of
+//     the instance could not be bound at all;
+//   - SPARK_PUBLIC_DNS is the instance's IP, the host of the advertised
+//     web UI URL (the UI binds every address);
+//   - the RPC and web UI ports must be mapped to the same host port
+//     numbers (fixed hostPort): Spark advertises the port it binds, so a
+//     dynamic host port (hostPort 0) can never be advertised.
+//
+// Anything missing becomes a warning and Spark's default stays in place.
+func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool) ([]string, error) {
+	self, err := discovery.ECSSelf(ctx, m.in)
+	deadline := time.Now().Add(ecsSelfWait)
+	for wait && errors.Is(err, discovery.ErrNotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+		self, err = discovery.ECSSelf(ctx, m.in)
+	}
+	switch {
+	case errors.Is(err, discovery.ErrInvalid):
+		return env, err
+	case err != nil:
+		p.Warnings = append(p.Warnings, "ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): "+err.Error())
+		return env, nil
+	case self.NetworkMode != "bridge":
+		p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
+		p.Advertise.Detail = append(p.Advertise.Detail, "ecs "+self.NetworkMode+": this container's own address is reachable as it is")
+		return env, nil
+	}
+	p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
+	p.Advertise.Source = "ecs-bridge"
+	if _, ok := sparkenv.Lookup(env, "SPARK_PUBLIC_DNS"); !ok {
+		env = sparkenv.Set(env, "SPARK_PUBLIC_DNS", self.Host)
+		p.Advertise.PublicDNS = self.Host
+	}
+	own, ok := ownAddr(m.addrs)
+	switch {
+	case self.Name == "":
+		p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: the worker's RPC address stays its container address, which other instances cannot reach: "+
+			"Spark binds the host it advertises, %s is not an address of this container, and there is %v; "+
+			"set SPARK_WORKER_HOST to a name that resolves to %s elsewhere and to this container here, or use awsvpc", self.Host, self.NameErr, self.Host))
+	case !ok:
+		p.Warnings = append(p.Warnings, "ecs bridge: this container has no address to bind "+self.Name+" to; Spark's default stays")
+	default:
+		p.Node.Host, p.Host = self.Name, self.Name
+		p.Advertise.Bind = own.String()
+		p.localName = true
+	}
+	for _, c := range []struct {
+		port       int
+		name, what string
+	}{{p.Node.Port, "SPARK_WORKER_PORT", "RPC"}, {p.Node.WebUIPort, "SPARK_WORKER_WEBUI_PORT", "web UI"}} {
+		hp, mapped := self.HostPort(c.port)
+		switch {
+		case c.port == 0:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: %s is not set: the worker's %s port is random, and no port mapping reaches it; set it and map it to the same hostPort", c.name, c.what))
+		case !mapped:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: container port %d (%s) has no port mapping: map it to hostPort %d", c.port, c.name, c.port))
+		case hp != c.port:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: container port %d (%s) is host port %d, but Spark advertises the port it binds: map it to hostPort %d (fixed, not 0)", c.port, c.name, hp, c.port))
+		}
+	}
+	return env, nil
+}

@@ -1,0 +1,115 @@
+package boot
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+)
+
+var update = flag.Bool("update", false, "rewrite explain.json in the discovery case directories with the current output")
+
+// caseRoot holds the testdata/<platform>/<case>/ directories that the
+// discovery goldens and these share (their files: discoverytest.Case).
+var caseRoot = filepath.Join("..", "..", "discovery", "testdata")
+
+// TestExplainGolden builds `entrypoint explain` for every case directory
+// through the code path the command uses (explainOn, with the machine read
+// from the case instead of this container) and compares it with the case's
+// explain.json. The case's env, hosts and resolv.conf stand for the
+// container's; its DNS zone and ECS metadata are served on loopback; its
+// args may add "role: master" and "addrs: <the container's addresses>".
+// The container is root, called after its HOSTNAME variable (spark-node
+// when unset), with passwd entries for uid 0 and 185 (spark in the
+// images); the JVM runs as 185; Spark's launcher is not asked, so the
+// command is the spark-class form.
+func TestExplainGolden(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(caseRoot, "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		ran++
+		name := filepath.ToSlash(strings.TrimPrefix(dir, caseRoot+string(filepath.Separator)))
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := explainCase(t, dir)
+			golden := filepath.Join(dir, "explain.json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (run go test -update to create it): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("explain for %s:\ngot:\n%s\nwant:\n%s", dir, got, want)
+			}
+		})
+	}
+	if ran < 11 {
+		t.Fatalf("only %d case directories under %s", ran, caseRoot)
+	}
+}
+
+// explainCase runs explain on the container dir describes.
+func explainCase(t *testing.T, dir string) []byte {
+	t.Helper()
+	c := discoverytest.Load(t, dir)
+	m := machine{
+		in: discovery.Inputs{Env: c.Env, Hosts: c.Hosts, Resolv: c.Resolv, Service: c.Env["SPARK_MASTER_SERVICE"],
+			Port: c.Port, HTTP: c.HTTP, DNSServer: c.DNSServer},
+		hostname:  "spark-node",
+		euid:      0,
+		hasPasswd: func(uid int) bool { return uid == 0 || uid == 185 },
+	}
+	if c.Service != "" {
+		m.in.Service = c.Service
+	}
+	if h := c.Env["HOSTNAME"]; h != "" {
+		m.hostname = h
+	}
+	for _, a := range c.Addrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			t.Fatalf("args addrs %q: %v", a, err)
+		}
+		m.addrs = append(m.addrs, ip)
+	}
+	s := settings.Settings{User: "185", Discovery: "auto", MasterWait: 5 * time.Minute, Grace: 8 * time.Second, FixEtc: true}
+	if v := c.Env["ENTRYPOINT_DISCOVERY"]; v != "" {
+		s.Discovery = v
+	}
+	if len(c.Sources) > 0 {
+		s.Discovery = strings.Join(c.Sources, ",")
+	}
+	s.FixEtc = c.Env["ENTRYPOINT_FIX_ETC"] != "false"
+	role := sparkenv.Worker
+	if c.Role != "" {
+		role = sparkenv.Role(c.Role)
+	}
+	if !slices.Contains([]sparkenv.Role{sparkenv.Master, sparkenv.Worker}, role) {
+		t.Fatalf("args role %q", c.Role)
+	}
+	var out bytes.Buffer
+	// A failed discovery is part of the answer, as it is for the command.
+	_ = explainOn(role, s, m, &out)
+	return []byte(c.Scrub.Replace(out.String()))
+}
