@@ -49,7 +49,9 @@
 //	                          when /etc/hosts cannot be written, replaced by that address
 //	SPARK_MASTER_PORT         master: RPC port (default 7077)
 //	SPARK_MASTER_WEBUI_PORT   master: web UI port (default 8080)
-//	SPARK_WORKER_HOST         worker: the address to advertise (--host; default: Spark's choice, the container's IP)
+//	SPARK_WORKER_HOST         worker: the host to bind and advertise (--host; default: Spark's choice, the container's IP,
+//	                          or, in an ECS bridge-mode task, the instance's DNS name: see below)
+//	SPARK_PUBLIC_DNS          the host of the web UI URL a node advertises (default: its --host; ECS bridge: the instance IP)
 //	SPARK_WORKER_PORT         worker: RPC port (default random)
 //	SPARK_WORKER_WEBUI_PORT   worker: web UI port (default 8081)
 //	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images)
@@ -71,6 +73,34 @@
 // Workers always get -Dspark.worker.preferConfiguredMasterAddress=true, so
 // that they re-resolve the master's configured name when it comes back on a
 // new address.
+//
+// # ECS bridge mode
+//
+// A worker in a bridge-mode ECS task (ECS_CONTAINER_METADATA_URI_V4 says
+// so) has a docker-bridge address no other instance can reach; the master
+// and drivers must use the instance's address and the host ports mapped to
+// the worker's container ports. Spark has no separate bind address for a
+// worker: --host is both what it binds and what it advertises, and it
+// advertises the port it bound. Unless SPARK_WORKER_HOST or
+// SPARK_LOCAL_HOSTNAME is set, the entrypoint therefore reads the instance
+// IP from the container metadata file (ECS_CONTAINER_METADATA_FILE, agent
+// setting ECS_ENABLE_CONTAINER_METADATA=true) and the port mappings from it
+// and the task metadata endpoint, then:
+//
+//   - asks the VPC resolver for the instance's DNS name (PTR, confirmed by
+//     its A record; ip-a-b-c-d.<region>.compute.internal on EC2) and gives
+//     it as --host, with a line in /etc/hosts mapping it to the container's
+//     own address: the JVM and its executors bind locally, everyone else
+//     reaches the instance;
+//   - sets SPARK_PUBLIC_DNS to the instance IP for the web UI URL;
+//   - warns when SPARK_WORKER_PORT is unset or the RPC or web UI port is not
+//     mapped to the same host port number. Only fixed host ports equal to
+//     the container ports work (hostPort 0, dynamic, cannot: Spark would
+//     advertise the container port).
+//
+// Without a name (no PTR record, or /etc/hosts not writable) the worker
+// keeps its container address and explain says why; awsvpc needs none of
+// this.
 //
 // # Doctor
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -204,8 +205,18 @@ func TestBindableHost(t *testing.T) {
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp", dead)
 	}}
+	// A worker's ECS bridge name falls back the same way.
+	worker := Plan{Role: sparkenv.Worker, localName: true, Node: sparkenv.Node{Role: sparkenv.Worker, MasterURL: "spark://m:7077"}}
 	for _, tt := range tests {
 		p := base
+		if strings.Contains(tt.host, "invalid") {
+			w := worker
+			w.Host, w.Node.Host = tt.host, tt.host
+			got, err := bindableHost(w, resolver, zerolog.Nop())
+			if err != nil || got.Host == tt.host || !strings.Contains(strings.Join(got.Argv, " "), "--host "+got.Host) {
+				t.Errorf("bindableHost(worker %q) = %q, argv %q, %v; want its own address", tt.host, got.Host, got.Argv, err)
+			}
+		}
 		p.Host, p.Node.Host = tt.host, tt.host
 		got, err := bindableHost(p, resolver, zerolog.Nop())
 		if err != nil {
@@ -216,6 +227,30 @@ func TestBindableHost(t *testing.T) {
 		}
 		if !tt.keepName && !strings.Contains(strings.Join(got.Argv, " "), "--host "+got.Host) {
 			t.Errorf("bindableHost(%q): argv %q does not bind %s", tt.host, got.Argv, got.Host)
+		}
+	}
+}
+
+func TestHostsEntriesWorker(t *testing.T) {
+	own := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("172.17.0.6")}
+	tests := []struct {
+		name string
+		p    Plan
+		want string
+	}{
+		{"ecs bridge name", Plan{Role: sparkenv.Worker, Host: "ip-10-20-1-17.eu-west-1.compute.internal", localName: true}, "172.17.0.6 ip-10-20-1-17.eu-west-1.compute.internal"},
+		// SPARK_WORKER_HOST is the user's: it resolves as they arranged.
+		{"user's worker host", Plan{Role: sparkenv.Worker, Host: "worker-1.example"}, ""},
+		{"master name", Plan{Role: sparkenv.Master, Host: "spark-master"}, "172.17.0.6 spark-master"},
+		{"master address", Plan{Role: sparkenv.Master, Host: "10.1.2.3"}, ""},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range hostsEntries(tt.p, own) {
+			got = append(got, e.Addr.String()+" "+strings.Join(e.Names, " "))
+		}
+		if strings.Join(got, ";") != tt.want {
+			t.Errorf("%s: hostsEntries() = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
