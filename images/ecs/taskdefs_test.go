@@ -330,11 +330,34 @@ func checkWorker(t *testing.T, td taskDef, w cdef) {
 		if !dep {
 			t.Error("bridge worker: should dependsOn the ambassador (links need it started)")
 		}
-		if p, ok := w.env("SPARK_WORKER_PORT"); ok {
-			n, _ := strconv.Atoi(p)
+		// The entrypoint advertises the instance with these ports, and
+		// Spark advertises the ports it binds: only a fixed hostPort equal
+		// to the container port reaches the worker (0 or none is a dynamic
+		// host port, which Spark can never advertise).
+		rpc, ok := w.env("SPARK_WORKER_PORT")
+		if !ok {
+			t.Error("bridge worker: SPARK_WORKER_PORT unset: a random RPC port cannot be mapped")
+		}
+		ui := "8081"
+		if v, ok := w.env("SPARK_WORKER_WEBUI_PORT"); ok {
+			ui = v
+		}
+		for _, p := range []struct{ name, value string }{{"SPARK_WORKER_PORT", rpc}, {"SPARK_WORKER_WEBUI_PORT", ui}} {
+			n, err := strconv.Atoi(p.value)
+			if err != nil {
+				if p.value != "" {
+					t.Errorf("bridge worker: %s=%q", p.name, p.value)
+				}
+				continue
+			}
 			m, mapped := w.port(n)
 			if !mapped || m.HostPort == nil || *m.HostPort != m.ContainerPort {
-				t.Errorf("bridge worker: SPARK_WORKER_PORT=%s should be mapped to the same host port", p)
+				t.Errorf("bridge worker: %s=%d should be mapped to the same, fixed host port", p.name, n)
+			}
+		}
+		for _, v := range []string{"SPARK_WORKER_HOST", "SPARK_LOCAL_HOSTNAME", "SPARK_LOCAL_IP"} {
+			if _, ok := w.env(v); ok {
+				t.Errorf("bridge worker: %s would override the instance address the entrypoint advertises", v)
 			}
 		}
 	}
