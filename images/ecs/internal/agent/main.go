@@ -1,0 +1,138 @@
+// Command agent plays, for the ECS end-to-end test, the two things an ECS
+// instance gives a task from outside the task's containers: the task
+// metadata endpoint v4 (what the ECS container agent serves at
+// 169.254.170.2) over HTTP, and the VPC resolver with the Cloud Map
+// private namespace's records over DNS. With -pause it is the task's
+// pause container instead, which holds the awsvpc network namespace and
+// exits 0 on SIGTERM.
+//
+// It serves whatever the state file says at the moment of each request,
+// so the test changes tasks and records by rewriting that file (write and
+// rename). The file is
+//
+//	{"containers": {"<token>": {...v4 container object...}},
+//	 "tasks":      {"<token>": {...v4 task object...}},
+//	 "records":    ["<zone-file line>", ...]}
+//
+// and answers GET /v4/<token> (the container), /v4/<token>/task and
+// /v4/<token>/taskWithTags (its task). DNS answers come from records only;
+// any other name is NXDOMAIN: nothing is forwarded.
+//
+// Built with CGO_ENABLED=0 and bind-mounted into a container of the
+// test's network, so it runs on any image.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/miekg/dns"
+)
+
+type state struct {
+	Containers map[string]json.RawMessage `json:"containers"`
+	Tasks      map[string]json.RawMessage `json:"tasks"`
+	Records    []string                   `json:"records"`
+}
+
+func main() {
+	statePath := flag.String("state", "/state/state.json", "state file")
+	httpAddr := flag.String("http", ":80", "task metadata listen address")
+	dnsAddr := flag.String("dns", ":53", "DNS listen address (UDP and TCP)")
+	pause := flag.Bool("pause", false, "be a pause container: wait for SIGTERM, exit 0")
+	flag.Parse()
+	if *pause {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		<-ch
+		return
+	}
+	read := func() (state, error) {
+		var s state
+		b, err := os.ReadFile(*statePath)
+		if err != nil {
+			return s, err
+		}
+		return s, json.Unmarshal(b, &s)
+	}
+
+	http.HandleFunc("/v4/", func(w http.ResponseWriter, r *http.Request) {
+		s, err := read()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		token, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v4/"), "/")
+		var body json.RawMessage
+		var ok bool
+		switch rest {
+		case "":
+			body, ok = s.Containers[token]
+		case "task", "taskWithTags":
+			body, ok = s.Tasks[token]
+		}
+		if !ok {
+			http.Error(w, fmt.Sprintf("no metadata for %q", r.URL.Path), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		msg := new(dns.Msg)
+		msg.SetReply(r)
+		msg.Authoritative = true
+		s, err := read()
+		if err != nil || len(r.Question) != 1 {
+			msg.Rcode = dns.RcodeServerFailure
+			w.WriteMsg(msg)
+			return
+		}
+		q := r.Question[0]
+		byName := map[string][]dns.RR{}
+		for _, line := range s.Records {
+			rr, err := dns.NewRR(line)
+			if err != nil || rr == nil {
+				log.Printf("record %q: %v", line, err)
+				continue
+			}
+			n := strings.ToLower(rr.Header().Name)
+			byName[n] = append(byName[n], rr)
+		}
+		rrs, known := byName[strings.ToLower(q.Name)]
+		if !known {
+			msg.Rcode = dns.RcodeNameError
+		}
+		for _, rr := range rrs {
+			if rr.Header().Rrtype != q.Qtype {
+				continue
+			}
+			msg.Answer = append(msg.Answer, rr)
+			if srv, ok := rr.(*dns.SRV); ok {
+				msg.Extra = append(msg.Extra, byName[strings.ToLower(srv.Target)]...)
+			}
+		}
+		w.WriteMsg(msg)
+	})
+	errs := make(chan error, 3)
+	for _, netw := range []string{"udp", "tcp"} {
+		srv := &dns.Server{Addr: *dnsAddr, Net: netw, Handler: handler}
+		go func() { errs <- srv.ListenAndServe() }()
+	}
+	go func() { errs <- http.ListenAndServe(*httpAddr, nil) }()
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		<-ch
+		os.Exit(0)
+	}()
+	log.Fatal(<-errs)
+}
