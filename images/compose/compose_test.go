@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,6 @@ func TestClassicComposeV1(t *testing.T) {
 		t.Fatalf("compose started master %q and workers %q, want 1 and %d", master, ids, workers)
 	}
 	m.OK("discovery", e2e.CheckDiscovery(t, ids[0], "docker-links", "spark://spark-master:7077"))
-	ids = append(ids, master)
 
 	e2e.RunEnv(t, env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "wait-alive")
 	state := e2e.MasterState(t, e2e.Published(t, master, "8080/tcp"))
@@ -46,18 +46,35 @@ func TestClassicComposeV1(t *testing.T) {
 		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
 	}
 
-	m.Set("job", "fail")
-	out := e2e.RunEnv(t, env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "job")
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "job:") || strings.HasPrefix(line, "cluster:") {
-			t.Log(line)
+	job := func() bool {
+		out, err := e2e.TryEnv(env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "job")
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "job:") || strings.HasPrefix(line, "cluster:") {
+				t.Log(line)
+			}
 		}
+		if err != nil || !strings.Contains(out, "result=500000500000 expected=500000500000") || !strings.Contains(out, "job: OK") {
+			t.Errorf("job did not report the checked result (%v):\n%s", err, out)
+			return false
+		}
+		return true
 	}
-	if !strings.Contains(out, "result=500000500000 expected=500000500000") || !strings.Contains(out, "job: OK") {
-		t.Fatalf("job did not report the checked result:\n%s", out)
-	}
-	m.Set("job", "ok")
+	m.OK("job", job())
 
+	// The v1 file's workers know the master through links, which Docker
+	// keeps current when the linked container restarts: the master is
+	// stopped and started again on another address.
+	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+		oldIP := e2e.IP(t, master)
+		dc.Run(t, "stop", "-t", "10", "master")
+		release := e2e.HoldAddress(t, project+"_filler", "bridge", "snufkin/spark-worker")
+		defer release()
+		dc.Run(t, "start", "master")
+		return e2e.Restarted{OldIP: oldIP, NewIP: e2e.IP(t, master), UI: e2e.Published(t, master, "8080/tcp")}
+	}, job)
+
+	ids = killWorker(t, m, dc, e2e.Published(t, master, "8080/tcp"), ids, "scale", fmt.Sprintf("worker=%d", workers))
+	ids = append(ids, master)
 	for _, id := range ids {
 		e2e.CheckProcesses(t, id)
 	}
@@ -109,6 +126,26 @@ func TestComposeSpec(t *testing.T) {
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+rpc, e2e.Gateway(t, master), workers)
 	m.OK("job", jobOK)
 
+	// A redeployed master: a new container on another address, which
+	// the workers find again under the service name.
+	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+		oldIP := e2e.IP(t, master)
+		dc.Run(t, "rm", "-s", "-f", "spark-master")
+		release := e2e.HoldAddress(t, project+"_filler", project+"_spark", "snufkin/spark-worker")
+		defer release()
+		dc.Run(t, "up", "-d", "--no-deps", "spark-master")
+		masters := dc.IDs(t, "spark-master")
+		if len(masters) != 1 {
+			t.Fatalf("compose up started masters %q, want 1", masters)
+		}
+		master = masters[0]
+		return e2e.Restarted{OldIP: oldIP, NewIP: e2e.IP(t, master), UI: e2e.Published(t, master, "8080/tcp")}
+	}, func() bool {
+		ok, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), workers)
+		return ok
+	})
+
+	ids = killWorker(t, m, dc, e2e.Published(t, master, "8080/tcp"), ids, "up", "-d", "--no-recreate", "--scale", fmt.Sprintf("worker=%d", workers))
 	all := append(ids, master)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
@@ -119,4 +156,23 @@ func TestComposeSpec(t *testing.T) {
 	t.Logf("compose stop in %s", time.Since(stopStart).Round(100*time.Millisecond))
 	m.OK("stop", e2e.ExitCodes(t, all))
 	t.Logf("compose-spec path took %s", time.Since(start).Round(time.Second))
+}
+
+// killWorker kills the first of the workers ids with SIGKILL, removes its
+// container and has compose bring the service back to its scale with
+// args; it returns the workers then running.
+func killWorker(t *testing.T, m *e2e.Matrix, dc *e2e.Compose, ui string, ids []string, args ...string) []string {
+	t.Helper()
+	e2e.CheckWorkerKill(t, m, ui, workers, ids[0], func() string {
+		e2e.Run(t, "docker", "rm", "-f", ids[0])
+		dc.Run(t, args...)
+		for _, id := range dc.IDs(t, "worker") {
+			if !slices.Contains(ids, id) {
+				return id
+			}
+		}
+		t.Errorf("docker-compose %s started no new worker", strings.Join(args, " "))
+		return ""
+	})
+	return dc.IDs(t, "worker")
 }
