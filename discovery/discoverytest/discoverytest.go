@@ -41,12 +41,20 @@ type DNS struct {
 // so a client must retry over TCP.
 func StartDNS(t testing.TB, records []dns.RR, truncate bool) *DNS {
 	t.Helper()
+	return StartDNSOn(t, "127.0.0.1:0", records, truncate)
+}
+
+// StartDNSOn is StartDNS on addr (host:port; port 0 picks one free for
+// both UDP and TCP), e.g. the gateway of a docker network the test made,
+// port 53, for containers whose --dns it is.
+func StartDNSOn(t testing.TB, addr string, records []dns.RR, truncate bool) *DNS {
+	t.Helper()
 	f := &DNS{records: records, truncate: truncate}
 	var pc net.PacketConn
 	var ln net.Listener
 	for range 20 {
 		var err error
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err = net.ListenPacket("udp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
