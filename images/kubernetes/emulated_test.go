@@ -3,11 +3,13 @@ package kubernetes_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,8 +29,9 @@ const (
 // TestKubernetesEmulated runs the manifests' containers the way a kubelet
 // would, on a Docker network standing in for the cluster:
 //
-//   - a user network with a fixed subnet; the master container sits at a
-//     fixed address that plays the spark-master Service's ClusterIP;
+//   - a user network with a fixed subnet; the Services' ClusterIPs are
+//     addresses the test adds to the network's bridge, where it plays
+//     kube-proxy (userspace mode) towards the master pod's own address;
 //   - every container gets the Service variables the kubelet would inject
 //     for the Services in the manifests (serviceEnv, Kubernetes' rules),
 //     then the manifest's own env, args, image and grace period;
@@ -60,6 +63,7 @@ func TestKubernetesEmulated(t *testing.T) {
 	ip := func(host int) string { return fmt.Sprintf("%s.%d", subnet, host) }
 	gateway, masterIP, uiIP, apiIP := ip(1), ip(10), ip(11), ip(2)
 	t.Logf("network %s %s.0/24: gateway/cluster DNS %s, spark-master ClusterIP %s", netName, subnet, gateway, masterIP)
+	proxy := startKubeProxy(t, netName, map[string][]int{masterIP: {7077, 8080}, uiIP: {8080}})
 
 	fqdn := "spark-master." + namespace + ".svc." + clusterDomain
 	queries := serveClusterDNS(t, gateway, map[string]string{
@@ -74,8 +78,9 @@ func TestKubernetesEmulated(t *testing.T) {
 	// The master pod.
 	master := prefix + "-spark-master"
 	res.Container(master)
-	runPod(t, tmp, resolv, master, "spark-master-5d8c7b9f4-x2kqp", masterIP, masterDep, svcEnv,
+	runPod(t, tmp, resolv, master, "spark-master-5d8c7b9f4-x2kqp", ip(30), masterDep, svcEnv,
 		"--network", netName, "-p", "127.0.0.1::7077", "-p", "127.0.0.1::8080")
+	proxy.endpoint(ip(30))
 	e, out := e2e.Explain(t, master, "master")
 	removed := []string{}
 	for _, r := range e.Removed {
@@ -111,18 +116,46 @@ func TestKubernetesEmulated(t *testing.T) {
 	}
 	e2e.CheckReady(t, master, "master")
 
-	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), gateway, workers)
-	m.OK("job", jobOK)
+	job := func() bool {
+		ok, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), gateway, workers)
+		return ok
+	}
+	m.OK("job", job())
+
+	// The Deployment's pod replaced (Recreate: the old one goes first):
+	// a new pod on a new address behind the same ClusterIP; kube-proxy
+	// follows the Endpoints, the workers keep dialling the Service.
+	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+		oldIP := e2e.IP(t, master)
+		if out, err := e2e.Try("docker", "stop", "-t", fmt.Sprint(grace(masterDep)), master); err != nil {
+			t.Fatalf("docker stop %s: %v\n%s", master, err, out)
+		}
+		e2e.Run(t, "docker", "rm", master)
+		master = prefix + "-spark-master-2"
+		res.Container(master)
+		runPod(t, tmp, resolv, master, "spark-master-5d8c7b9f4-r7m4z", ip(31), masterDep, svcEnv,
+			"--network", netName, "-p", "127.0.0.1::7077", "-p", "127.0.0.1::8080")
+		proxy.endpoint(ip(31))
+		return e2e.Restarted{OldIP: oldIP, NewIP: e2e.IP(t, master), UI: e2e.Published(t, master, "8080/tcp")}
+	}, job)
+
+	// A node lost: the ReplicaSet controller starts a new pod elsewhere.
+	replacement, _ := e2e.CheckWorkerKill(t, m, e2e.Published(t, master, "8080/tcp"), workers, ids[0], func() string {
+		name := fmt.Sprintf("%s-worker-%d", prefix, workers+1)
+		res.Container(name)
+		runPod(t, tmp, resolv, name, fmt.Sprintf("spark-worker-6f9b8c7d5-w%d", workers+1), ip(20+workers+1), workerDep, svcEnv, "--network", netName)
+		return name
+	})
+	if replacement != "" {
+		ids = append(ids[1:], replacement)
+	}
 
 	all := append(ids, master)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}
 	// The kubelet's stop: SIGTERM, SIGKILL after the pod's grace period.
-	grace := 30
-	if g := workerDep.Template.Spec.TerminationGracePeriodSeconds; g != nil {
-		grace = *g
-	}
+	grace := grace(workerDep)
 	stopStart := time.Now()
 	if out, err := e2e.Try(append([]string{"docker", "stop", "-t", fmt.Sprint(grace)}, all...)...); err != nil {
 		t.Errorf("docker stop: %v\n%s", err, out)
@@ -142,6 +175,100 @@ func TestKubernetesEmulated(t *testing.T) {
 	}
 	m.OK("stop", stopOK)
 	t.Logf("kubernetes-emulated path took %s", time.Since(start).Round(time.Second))
+}
+
+// grace is the pod's terminationGracePeriodSeconds, 30 when unset.
+func grace(d deployment) int {
+	if g := d.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		return *g
+	}
+	return 30
+}
+
+// kubeProxy plays kube-proxy in its userspace mode: the test adds each
+// ClusterIP to the network's bridge on the host, listens on the Service's
+// ports there and forwards every connection to the same port of the
+// current endpoint, the master pod, which a restart changes. A connection
+// ends on both sides when either side ends, so the master sees a worker's
+// death and the workers see the master's.
+type kubeProxy struct {
+	mu  sync.Mutex
+	pod string
+}
+
+func (p *kubeProxy) endpoint(ip string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pod = ip
+}
+
+func startKubeProxy(t *testing.T, network string, services map[string][]int) *kubeProxy {
+	t.Helper()
+	id := strings.TrimSpace(e2e.Run(t, "docker", "network", "inspect", "-f", "{{.Id}}", network))
+	bridge := "br-" + id[:12]
+	p := &kubeProxy{}
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	track := func(c net.Conn, on bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if on {
+			conns[c] = true
+		} else {
+			delete(conns, c)
+		}
+	}
+	for clusterIP, ports := range services {
+		if out, err := e2e.Try("ip", "addr", "add", clusterIP+"/32", "dev", bridge); err != nil {
+			t.Skipf("kube-proxy: ip addr add %s dev %s: %v: %s (needs CAP_NET_ADMIN)", clusterIP, bridge, err, out)
+		}
+		t.Cleanup(func() { _, _ = e2e.Try("ip", "addr", "del", clusterIP+"/32", "dev", bridge) })
+		for _, port := range ports {
+			ln, err := net.Listen("tcp", net.JoinHostPort(clusterIP, fmt.Sprint(port)))
+			if err != nil {
+				t.Fatalf("kube-proxy on %s:%d: %v", clusterIP, port, err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						p.mu.Lock()
+						pod := p.pod
+						p.mu.Unlock()
+						// No endpoint, or a pod not listening yet: refused,
+						// as kube-proxy rejects a Service without ready
+						// endpoints.
+						up, err := net.DialTimeout("tcp", net.JoinHostPort(pod, fmt.Sprint(port)), 2*time.Second)
+						if err != nil {
+							return
+						}
+						defer up.Close()
+						track(c, true)
+						track(up, true)
+						defer track(c, false)
+						defer track(up, false)
+						done := make(chan struct{}, 2)
+						go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+						go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+						<-done
+					}()
+				}
+			}()
+		}
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range conns {
+			c.Close()
+		}
+	})
+	return p
 }
 
 // createNetwork makes a bridge network with a /24 subnet no other network
