@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/snufkin/swarming-spark/discovery"
@@ -105,7 +106,8 @@ func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, w
 	case errors.Is(err, discovery.ErrInvalid):
 		return env, err
 	case err != nil:
-		p.Warnings = append(p.Warnings, "ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): "+err.Error())
+		why := strings.TrimPrefix(err.Error(), discovery.ErrNotFound.Error()+": ")
+		p.Warnings = append(p.Warnings, "ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): "+why)
 		return env, nil
 	case self.NetworkMode != "bridge":
 		p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
