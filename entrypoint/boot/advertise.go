@@ -95,7 +95,10 @@ const ecsSelfWait = 10 * time.Second
 func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool) ([]string, error) {
 	self, err := discovery.ECSSelf(ctx, m.in)
 	deadline := time.Now().Add(ecsSelfWait)
-	for wait && errors.Is(err, discovery.ErrNotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
+	// Only a metadata file still being written is worth waiting for; without
+	// one, bridge mode stays unresolved however long it waits.
+	retry := wait && m.in.Env["ECS_CONTAINER_METADATA_FILE"] != ""
+	for retry && errors.Is(err, discovery.ErrNotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):

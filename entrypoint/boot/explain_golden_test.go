@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"net/netip"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/snufkin/swarming-spark/discovery"
 	"github.com/snufkin/swarming-spark/discovery/discoverytest"
@@ -112,4 +115,43 @@ func explainCase(t *testing.T, dir string) []byte {
 	// A failed discovery is part of the answer, as it is for the command.
 	_ = explainOn(role, s, m, &out)
 	return []byte(c.Scrub.Replace(out.String()))
+}
+
+// TestPlanECSBridgeWaitsForMetadataFile: at start (not in explain) a
+// container metadata file that is not READY yet is read again, as the
+// agent completes it shortly after the container starts.
+func TestPlanECSBridgeWaitsForMetadataFile(t *testing.T) {
+	c := discoverytest.Load(t, filepath.Join(caseRoot, "ecs", "bridge-worker-metadata-file"))
+	ready, err := os.ReadFile(filepath.Join(c.Dir, "ecs", "metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	m := machine{
+		in: discovery.Inputs{Env: c.Env, Hosts: c.Hosts, Resolv: c.Resolv, HTTP: c.HTTP, DNSServer: c.DNSServer,
+			ReadFile: func(string) ([]byte, error) {
+				if reads++; reads == 1 {
+					return []byte(`{"ContainerName":"spark-worker","MetadataFileStatus":"NOT_READY"}`), nil
+				}
+				return ready, nil
+			}},
+		addrs:     []netip.Addr{netip.MustParseAddr("172.17.0.6")},
+		hostname:  "8d1fe41a9b2c",
+		hasPasswd: func(int) bool { return true },
+	}
+	s := settings.Settings{User: "185", Discovery: "auto", Grace: 8 * time.Second, FixEtc: true}
+	for _, wait := range []bool{false, true} {
+		reads = 0
+		p, err := planOn(context.Background(), sparkenv.Worker, s, m, zerolog.Nop(), wait)
+		if err != nil {
+			t.Fatalf("planOn(wait %v): %v", wait, err)
+		}
+		want := ""
+		if wait {
+			want = "ip-10-20-1-17.eu-west-1.compute.internal"
+		}
+		if p.Advertise.Host != want || (wait && reads != 2) {
+			t.Errorf("planOn(wait %v) advertises %q after %d reads, want %q (warnings %q)", wait, p.Advertise.Host, reads, want, p.Warnings)
+		}
+	}
 }
