@@ -46,9 +46,10 @@ check: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
-test: check images ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores)
+test: check images ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
 	@bash scripts/cluster.sh venv
 	@bash scripts/gotest.sh -race -count=1 -p 1 -timeout 45m ./...
+	@bash scripts/fuzz.sh 5s
 
 unit: ## unit tests only (no docker)
 	$(GO) test -short -race ./...
