@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 .PHONY: help host base build images up down job test check unit bench stress fuzz clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 host: ## install what is missing (docker, compose, mmdebstrap...) and start dockerd
 	@bash scripts/host-setup.sh
@@ -30,6 +30,18 @@ images: base build ## build snufkin/spark-master and snufkin/spark-worker on the
 	  -t snufkin/spark-worker:latest -t snufkin/spark-worker:$(SPARK_VERSION) . >/dev/null
 	@echo "images: snufkin/spark-master snufkin/spark-worker on $(BASE_IMAGE)"
 
+# Spark's other line: its own base and the two images tagged
+# :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
+# end-to-end path that runs it.
+.PHONY: images-35
+images-35: host build ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
+	@SPARK_VERSION=$(SPARK_VERSION_35) BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
+	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.master \
+	  -t snufkin/spark-master:$(SPARK_VERSION_35) . >/dev/null
+	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.worker \
+	  -t snufkin/spark-worker:$(SPARK_VERSION_35) . >/dev/null
+	@echo "images: snufkin/spark-master:$(SPARK_VERSION_35) snufkin/spark-worker:$(SPARK_VERSION_35)"
+
 up: images ## start the compose cluster with 3 workers and run the sample job
 	@bash scripts/cluster.sh venv
 	@bash scripts/cluster.sh up
@@ -46,7 +58,7 @@ check: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
-test: check images ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
+test: check images images-35 ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
 	@bash scripts/cluster.sh venv
 	@bash scripts/gotest.sh -race -count=1 -p 1 -timeout 45m ./...
 	@bash scripts/fuzz.sh 5s

@@ -6,6 +6,7 @@
 #   cluster.sh wait-alive   wait until the master lists $WORKERS workers ALIVE
 #   cluster.sh job          run scripts/sparkjob.py from the host against the cluster
 #   cluster.sh venv         make .venv with the pyspark of the images' Spark version
+#                           (SPARK_VERSION other than the default: .cache/venv-VERSION)
 #   cluster.sh down         remove the cluster
 #
 # COMPOSE_PROJECT names the compose project (default swarmingspark).
@@ -17,7 +18,11 @@ SPARK_VERSION=${SPARK_VERSION:-$SPARK_VERSION_DEFAULT}
 project=${COMPOSE_PROJECT:-swarmingspark}
 workers=${WORKERS:-3}
 file=$root/images/compose/docker-compose.v1.yml
+# The default line's venv is .venv (make up, the tests); another line's
+# pyspark, for the 3.5 runs (SPARK_VERSION=3.5.8 cluster.sh venv), gets its
+# own, as a driver must match the cluster's Spark.
 venv=$root/.venv
+[ "$SPARK_VERSION" = "$SPARK_VERSION_DEFAULT" ] || venv=$root/.cache/venv-$SPARK_VERSION
 
 dc() { docker-compose -p "$project" -f "$file" "$@"; }
 

@@ -6,6 +6,7 @@ package links_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,23 +15,42 @@ import (
 
 func TestDockerRunLinks(t *testing.T) {
 	e2e.Require(t)
-	m := e2e.NewMatrix(t, "docker-links")
+	runLinks(t, "docker-links", "link", "latest", e2e.Python(t))
+}
+
+// TestDockerRunLinks35 runs the same path on Spark's other line (3.5.x,
+// images tagged with its version, `make images-35`), with a driver of the
+// same pyspark.
+func TestDockerRunLinks35(t *testing.T) {
+	version := e2e.Versions(t)["SPARK_VERSION_35"]
+	if version == "" {
+		t.Fatal("scripts/versions.env sets no SPARK_VERSION_35")
+	}
+	e2e.RequireLine(t, version)
+	runLinks(t, "docker-links-"+version[:strings.LastIndex(version, ".")], "link35", version, e2e.PythonFor(t, version))
+}
+
+// runLinks runs the path with the images tagged tag and the driver's
+// Python py, and prints its matrix line as path.
+func runLinks(t *testing.T, path, kind, tag, py string) {
+	m := e2e.NewMatrix(t, path)
 	start := time.Now()
-	prefix := e2e.Name("link")
+	prefix := e2e.Name(kind)
 	res := e2e.NewResources(t, prefix)
+	masterImage, workerImage := "snufkin/spark-master:"+tag, "snufkin/spark-worker:"+tag
 
 	master := prefix + "-spark-master"
 	res.Container(master)
 	// Random loopback ports: another cluster may hold 7077 and 8080.
 	e2e.Run(t, "docker", "run", "-d", "--name", master,
 		"-p", "127.0.0.1::7077", "-p", "127.0.0.1::8080", "--stop-timeout", "10",
-		"snufkin/spark-master")
+		masterImage)
 	ids := []string{}
 	for i := 1; i <= e2e.Workers; i++ {
 		name := fmt.Sprintf("%s-worker-%d", prefix, i)
 		res.Container(name)
 		e2e.Run(t, "docker", "run", "-d", "--name", name, "--link", master+":spark-master",
-			"--stop-timeout", "10", "snufkin/spark-worker")
+			"--stop-timeout", "10", workerImage)
 		ids = append(ids, name)
 	}
 
@@ -48,21 +68,21 @@ func TestDockerRunLinks(t *testing.T) {
 	}
 	e2e.CheckReady(t, master, "master")
 
-	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
+	jobOK, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
 	m.OK("job", jobOK)
 
 	job := func() bool {
-		ok, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
+		ok, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
 		return ok
 	}
-	e2e.CheckMasterRestart(t, m, e2e.Workers, func() e2e.Restarted { return restartMaster(t, prefix, master) }, job)
+	e2e.CheckMasterRestart(t, m, e2e.Workers, func() e2e.Restarted { return restartMaster(t, prefix, master, workerImage) }, job)
 
 	// A lost worker is replaced by hand: docker run has no controller.
 	replacement, _ := e2e.CheckWorkerKill(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, ids[0], func() string {
 		name := fmt.Sprintf("%s-worker-%d", prefix, e2e.Workers+1)
 		res.Container(name)
 		e2e.Run(t, "docker", "run", "-d", "--name", name, "--link", master+":spark-master",
-			"--stop-timeout", "10", "snufkin/spark-worker")
+			"--stop-timeout", "10", workerImage)
 		return name
 	})
 	if replacement != "" {
@@ -74,18 +94,18 @@ func TestDockerRunLinks(t *testing.T) {
 		e2e.CheckProcesses(t, id)
 	}
 	m.OK("stop", e2e.Stop(t, all))
-	t.Logf("docker-links path took %s", time.Since(start).Round(time.Second))
+	t.Logf("%s path took %s", path, time.Since(start).Round(time.Second))
 }
 
 // restartMaster stops the master, lets another container take its address
 // and starts it again, so it comes back on a new IP. Docker rewrites the
 // link's /etc/hosts line in every worker; the workers dial the configured
 // name again (preferConfiguredMasterAddress, a 1 s JVM address cache).
-func restartMaster(t *testing.T, prefix, master string) e2e.Restarted {
+func restartMaster(t *testing.T, prefix, master, image string) e2e.Restarted {
 	t.Helper()
 	oldIP := e2e.IP(t, master)
 	e2e.Run(t, "docker", "stop", "-t", "10", master)
-	release := e2e.HoldAddress(t, prefix+"-filler", "bridge", "snufkin/spark-worker")
+	release := e2e.HoldAddress(t, prefix+"-filler", "bridge", image)
 	defer release()
 	e2e.Run(t, "docker", "start", master)
 	return e2e.Restarted{OldIP: oldIP, NewIP: e2e.IP(t, master), UI: e2e.Published(t, master, "8080/tcp")}

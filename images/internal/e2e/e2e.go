@@ -539,7 +539,13 @@ func FreePortPair(t *testing.T) int {
 // lines and reports whether it printed the checked result.
 func Job(t *testing.T, masterURL, driverHost string, executors int) (bool, string) {
 	t.Helper()
-	py := Python(t)
+	return JobWith(t, Python(t), masterURL, driverHost, executors)
+}
+
+// JobWith is Job with the driver's Python py, whose pyspark must be the
+// cluster's Spark line (PythonFor).
+func JobWith(t *testing.T, py, masterURL, driverHost string, executors int) (bool, string) {
+	t.Helper()
 	port := FreePortPair(t)
 	t.Logf("job: driver on the host: master %s, spark.driver.host=%s, driver ports %d/%d", masterURL, driverHost, port, port+1)
 	env := append(os.Environ(), "PYSPARK_PYTHON=python3")
