@@ -105,6 +105,18 @@ func TestECSEmulated(t *testing.T) {
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master.pause, strconv.Itoa(rpcPort)+"/tcp"), emu.gateway, e2e.Workers)
 	m.OK("job", jobOK)
 
+	// A worker task's essential container dies (SIGKILL): the agent stops
+	// the task, the ECS service starts a replacement task on a new ENI.
+	victim := workers[0]
+	replacement, _ := e2e.CheckWorkerKill(t, m, uiHostPort, e2e.Workers, victim.container("spark-worker"), func() string {
+		emu.stopped(victim)
+		workers[0] = emu.runTask(workerTD, emu.ip(20+e2e.Workers+1), false)
+		return workers[0].container("spark-worker")
+	})
+	if replacement != "" {
+		e2e.CheckDiscovery(t, replacement, "cloudmap", wantURL)
+	}
+
 	// The task definitions' health checks, run by Docker as the agent
 	// has it run them.
 	all := []*task{master}
@@ -533,6 +545,27 @@ func (e *emulator) register(service, namespace string, tk *task, port int) {
 	e.write()
 }
 
+// stopped is what the agent and the service scheduler do once a task has
+// stopped: the task and its containers are STOPPED in the metadata, its
+// ENI and its Cloud Map instance are gone, and the pause container is
+// removed.
+func (e *emulator) stopped(tk *task) {
+	e.mu.Lock()
+	for _, c := range tk.containers {
+		if obj, ok := e.containers[c.token].(map[string]any); ok {
+			obj["DesiredStatus"], obj["KnownStatus"] = "STOPPED", "STOPPED"
+		}
+		if obj, ok := e.tasks[c.token].(map[string]any); ok {
+			obj["DesiredStatus"], obj["KnownStatus"] = "STOPPED", "STOPPED"
+		}
+	}
+	delete(e.records, "eni-"+tk.id)
+	delete(e.records, "cloudmap-"+tk.id)
+	e.mu.Unlock()
+	e.write()
+	e2e.Run(e.t, "docker", "rm", "-f", tk.pause)
+}
+
 // stopTasks stops the tasks as StopTask does, all at once: docker stop
 // with each container's stopTimeout, then the pause container. It checks
 // that each container exited 0 or 143 within its stopTimeout.
@@ -570,7 +603,6 @@ func (e *emulator) stopTasks(tasks ...*task) bool {
 	wg.Wait()
 	for _, tk := range tasks {
 		ok = e2e.ExitCodes(t, tk.names()) && ok
-		e2e.Run(t, "docker", "stop", "-t", "5", tk.pause)
 	}
 	return ok
 }

@@ -13,10 +13,22 @@ import (
 // judged by `make bench-cluster`, never by a test.
 const faultTimeout = 3 * time.Minute
 
-// IPs returns the container's addresses on all its networks.
+// IPs returns the container's addresses on all its networks; for a
+// container started with --network container:<other> (a pod's or an ECS
+// awsvpc task's containers), those of the other container.
 func IPs(t *testing.T, container string) []string {
 	t.Helper()
-	return strings.Fields(Run(t, "docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container))
+	out := Run(t, "docker", "inspect", "-f", "{{.HostConfig.NetworkMode}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container)
+	f := strings.Fields(out)
+	if len(f) == 1 {
+		if other, ok := strings.CutPrefix(f[0], "container:"); ok {
+			return IPs(t, other)
+		}
+	}
+	if len(f) == 0 {
+		return nil
+	}
+	return f[1:]
 }
 
 // IP returns the container's address on its first network.
