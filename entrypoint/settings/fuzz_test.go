@@ -1,0 +1,39 @@
+package settings
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// FuzzSignalRewrite feeds arbitrary ENTRYPOINT_SIGNAL_REWRITE values to the
+// one hand-written parser of the settings: it must not panic, must accept
+// only signals 1-64 and never rewrite SIGKILL or SIGSTOP, and what it
+// accepts, written back as numbers, must parse to the same map.
+func FuzzSignalRewrite(f *testing.F) {
+	for _, seed := range []string{"TERM:PWR", "SIGTERM:SIGQUIT, 15:10", "sigint:term", "9:15", "1:64,64:1", ":", ",", "TERM:PWR,", "+15:10", " 015 :10"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		var m SignalMap
+		if err := m.Decode(v); err != nil {
+			return
+		}
+		var pairs []string
+		for from, to := range m {
+			if from < 1 || from > 64 || to < 1 || to > 64 {
+				t.Fatalf("Decode(%q) accepted %d:%d, outside 1-64", v, from, to)
+			}
+			if from == syscall.SIGKILL || from == syscall.SIGSTOP {
+				t.Fatalf("Decode(%q) rewrites %v, which cannot be caught", v, from)
+			}
+			pairs = append(pairs, fmt.Sprintf("%d:%d", int(from), int(to)))
+		}
+		var again SignalMap
+		if err := again.Decode(strings.Join(pairs, ",")); len(pairs) > 0 && (err != nil || !maps.Equal(again, m)) {
+			t.Fatalf("Decode(%q) = %v; written back as %q it gives %v, %v", v, m, strings.Join(pairs, ","), again, err)
+		}
+	})
+}
