@@ -64,7 +64,7 @@ func TestClassicComposeV1(t *testing.T) {
 	// The v1 file's workers know the master through links, which Docker
 	// keeps current when the linked container restarts: the master is
 	// stopped and started again on another address.
-	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+	e2e.CheckMasterRestartFrom(t, m, e2e.Published(t, master, "8080/tcp"), workers, func() e2e.Restarted {
 		oldIP := e2e.IP(t, master)
 		dc.Run(t, "stop", "-t", "10", "master")
 		release := e2e.HoldAddress(t, project+"_filler", "bridge", "snufkin/spark-worker")
@@ -128,7 +128,7 @@ func TestComposeSpec(t *testing.T) {
 
 	// A redeployed master: a new container on another address, which
 	// the workers find again under the service name.
-	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+	e2e.CheckMasterRestartFrom(t, m, e2e.Published(t, master, "8080/tcp"), workers, func() e2e.Restarted {
 		oldIP := e2e.IP(t, master)
 		dc.Run(t, "rm", "-s", "-f", "spark-master")
 		release := e2e.HoldAddress(t, project+"_filler", project+"_spark", "snufkin/spark-worker")

@@ -125,7 +125,7 @@ func TestKubernetesEmulated(t *testing.T) {
 	// The Deployment's pod replaced (Recreate: the old one goes first):
 	// a new pod on a new address behind the same ClusterIP; kube-proxy
 	// follows the Endpoints, the workers keep dialling the Service.
-	e2e.CheckMasterRestart(t, m, workers, func() e2e.Restarted {
+	e2e.CheckMasterRestartFrom(t, m, e2e.Published(t, master, "8080/tcp"), workers, func() e2e.Restarted {
 		oldIP := e2e.IP(t, master)
 		if out, err := e2e.Try("docker", "stop", "-t", fmt.Sprint(grace(masterDep)), master); err != nil {
 			t.Fatalf("docker stop %s: %v\n%s", master, err, out)

@@ -75,7 +75,7 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 		ok, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
 		return ok
 	}
-	e2e.CheckMasterRestart(t, m, e2e.Workers, func() e2e.Restarted { return restartMaster(t, prefix, master, workerImage) }, job)
+	e2e.CheckMasterRestartFrom(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, func() e2e.Restarted { return restartMaster(t, prefix, master, workerImage) }, job)
 
 	// A lost worker is replaced by hand: docker run has no controller.
 	replacement, _ := e2e.CheckWorkerKill(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, ids[0], func() string {

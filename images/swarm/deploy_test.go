@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,19 +75,43 @@ func TestStackDeploy(t *testing.T) {
 	// the attachable overlay network, as the stack file's comment tells
 	// users, and the executors dial it back by its container name.
 	driver := stack + "-driver"
-	out, err := e2e.Try("docker", "run", "--rm", "--name", driver, "--network", stack+"_spark",
-		"-v", filepath.Join(e2e.Root, "scripts")+":/job:ro", "--entrypoint", "bash", "snufkin/spark-worker", "-c",
-		`PYTHONPATH=$(ls /opt/spark/python/lib/*.zip | paste -sd:) exec python3 /job/sparkjob.py --master spark://spark-master:7077 --driver-host `+driver+` --executors `+strconv.Itoa(e2e.Workers))
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "job:") {
-			t.Log(line)
+	job := func() bool {
+		out, err := e2e.Try("docker", "run", "--rm", "--name", driver, "--network", stack+"_spark",
+			"-v", filepath.Join(e2e.Root, "scripts")+":/job:ro", "--entrypoint", "bash", "snufkin/spark-worker", "-c",
+			`PYTHONPATH=$(ls /opt/spark/python/lib/*.zip | paste -sd:) exec python3 /job/sparkjob.py --master spark://spark-master:7077 --driver-host `+driver+` --executors `+strconv.Itoa(e2e.Workers))
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "job:") {
+				t.Log(line)
+			}
 		}
+		ok := err == nil && strings.Contains(out, "result=500000500000 expected=500000500000") && strings.Contains(out, "job: OK")
+		if !ok {
+			t.Errorf("job from a driver container on the overlay (%v):\n%s", err, out)
+		}
+		return ok
 	}
-	jobOK := err == nil && strings.Contains(out, "result=500000500000 expected=500000500000") && strings.Contains(out, "job: OK")
-	if !jobOK {
-		t.Errorf("job from a driver container on the overlay (%v):\n%s", err, out)
+	m.OK("job", job())
+
+	// What Swarm does to a master whose node or task fails, forced: a new
+	// task, a new container, a new address on the overlay
+	// (tasks.spark-master follows it); stop-first, never two masters.
+	overlayIP := func(id string) string {
+		return strings.TrimSpace(e2e.Run(t, "docker", "inspect", "-f", `{{(index .NetworkSettings.Networks "`+stack+`_spark").IPAddress}}`, id))
 	}
-	m.OK("job", jobOK)
+	e2e.CheckMasterRestartFrom(t, m, strconv.Itoa(ui), e2e.Workers, func() e2e.Restarted {
+		old := masters[0]
+		oldIP := overlayIP(old)
+		e2e.Run(t, "docker", "service", "update", "--force", "--detach", stack+"_spark-master")
+		masters = []string{newTask(t, stack+"_spark-master", masters)}
+		return e2e.Restarted{OldIP: oldIP, NewIP: overlayIP(masters[0]), UI: strconv.Itoa(ui)}
+	}, job)
+
+	// A task killed: Swarm's restart policy starts another one.
+	workers = containers(t, stack+"_worker")
+	e2e.CheckWorkerKill(t, m, strconv.Itoa(ui), e2e.Workers, workers[0], func() string {
+		return newTask(t, stack+"_worker", workers)
+	})
+	workers = containers(t, stack+"_worker")
 	all := append(workers, masters...)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
@@ -114,6 +139,30 @@ func TestStackDeploy(t *testing.T) {
 		}
 	}
 	m.OK("stop", stopOK)
+}
+
+// newTask waits until service runs a container that is not one of old
+// and none of old still runs, and returns it.
+func newTask(t *testing.T, service string, old []string) string {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		var fresh []string
+		stale := false
+		for _, id := range containers(t, service) {
+			if slices.Contains(old, id) {
+				stale = true
+			} else {
+				fresh = append(fresh, id)
+			}
+		}
+		if len(fresh) == 1 && (!stale || len(old) > 1) {
+			return fresh[0]
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("service %s started no new task in 3 minutes", service)
+	return ""
 }
 
 func containers(t *testing.T, service string) []string {

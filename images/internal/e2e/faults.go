@@ -71,13 +71,44 @@ type Restarted struct {
 // start. The time is reported, not asserted (no timed tests).
 func CheckMasterRestart(t *testing.T, m *Matrix, want int, restart func() Restarted, job func() bool) bool {
 	t.Helper()
+	return CheckMasterRestartFrom(t, m, "", want, restart, job)
+}
+
+// CheckMasterRestartFrom is CheckMasterRestart that first reads the ALIVE
+// workers at the old master's UI port oldUI and wants those very workers
+// back: a worker the platform replaced meanwhile (killed by a failing
+// healthcheck, say) has not re-registered. An empty oldUI skips that.
+func CheckMasterRestartFrom(t *testing.T, m *Matrix, oldUI string, want int, restart func() Restarted, job func() bool) bool {
+	t.Helper()
 	m.Set("restart", "fail")
+	var before []string
+	if oldUI != "" {
+		for _, w := range MasterState(t, oldUI).Workers {
+			if w.State == "ALIVE" {
+				before = append(before, w.ID)
+			}
+		}
+	}
 	r := restart()
 	heal := WatchAlive(t, r.UI, want, faultTimeout)
 	t.Logf("master restarted: %s -> %s; master ALIVE after %.1fs, %d workers ALIVE again after %.1fs",
 		r.OldIP, r.NewIP, heal.MasterUp.Seconds(), heal.State.Alive(), heal.Took.Seconds())
 	if !LogWorkers(t, heal.State, want) {
 		t.Errorf("after the master came back on %s only %d workers re-registered", r.NewIP, heal.State.Alive())
+		return false
+	}
+	back := map[string]bool{}
+	for _, w := range heal.State.Workers {
+		back[w.ID] = w.State == "ALIVE"
+	}
+	var lost []string
+	for _, id := range before {
+		if !back[id] {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("after the master came back, workers %s did not re-register: others replaced them", strings.Join(lost, " "))
 		return false
 	}
 	moved := "new-ip"
