@@ -210,9 +210,21 @@ func TestDiscoveryFaults(t *testing.T) {
 	// doctor: healthy, then broken.
 	doctorOK := doctor(t, "healthy worker", 0, "docker", "exec", ecsWorker, "/usr/local/bin/entrypoint", "doctor")
 	doctorOK = doctor(t, "new container, docker-dns", 0, "docker", "run", "--rm", "--network", netName, "snufkin/spark-worker", "doctor") && doctorOK
-	out := doctor(t, "--add-host pinning spark-master to the gateway", 1, "docker", "run", "--rm", "--network", netName,
-		"--add-host", "spark-master:"+gw, "snufkin/spark-worker", "doctor")
-	doctorOK = out && doctorOK
+	doctorOK = doctor(t, "--add-host pinning spark-master to the gateway", 1, "docker", "run", "--rm", "--network", netName,
+		"--add-host", "spark-master:"+gw, "snufkin/spark-worker", "doctor") && doctorOK
+	// Warnings only: the entrypoint works around an arbitrary uid, a
+	// read-only /etc and a colliding link variable.
+	out, err := e2e.Try("docker", "run", "--rm", "--network", netName, "--user", "12345:0", "--read-only", "--tmpfs", "/tmp",
+		"-e", "SPARK_MASTER_PORT=tcp://"+e2e.IP(t, master)+":7077", "snufkin/spark-worker", "doctor")
+	t.Logf("doctor, uid 12345, read-only root, link variable: exit %s\n%s", exitCode(err), out)
+	for _, want := range []string{"warn  env: port-variable collision: SPARK_MASTER_PORT=tcp://", "warn  user: uid 12345 has no passwd entry",
+		"warn  etc: /etc/hosts is not writable", "ok    connect:", "problems: 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor in a hardened container: no %q", want)
+			doctorOK = false
+		}
+	}
+	doctorOK = err == nil && doctorOK
 	e2e.Run(t, "docker", "stop", "-t", "10", master)
 	doctorOK = doctor(t, "master gone", 1, "docker", "exec", ecsWorker, "/usr/local/bin/entrypoint", "doctor") && doctorOK
 	m.OK("doctor", doctorOK)
