@@ -36,7 +36,8 @@ type runSpec struct {
 	Rewrite   map[int]int
 	DecommURL string
 	Poll      time.Duration
-	UID       int // -1: keep ours
+	UID       int  // -1: keep ours
+	Waiter    bool // use the waiter even where the kernel keeps exit statuses
 }
 
 // supSpec is what the "supervisor" role does: the runs in order, one JSON
@@ -116,6 +117,7 @@ func roleSupervisor() int {
 		if r.UID >= 0 {
 			cfg.Credential = &syscall.Credential{Uid: uint32(r.UID), Gid: uint32(r.UID)}
 		}
+		forceWaiter = r.Waiter
 		st, err := Run(cfg)
 		res := result{Status: st}
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -58,6 +59,10 @@ type sup struct {
 	decommission bool // start the decommission poll once the pid is known
 	decommDone   chan struct{}
 	cancel       context.CancelFunc
+	trim         *time.Timer   // trimMemory once the workload has started
+	wake         chan struct{} // go-reap reaped something
+	sigReady     <-chan (<-chan os.Signal)
+	reportsDone  bool // the report channel has ended
 }
 
 // Run starts the workload, supervises it and returns the exit status the
@@ -72,7 +77,12 @@ func Run(cfg Config) (status int, err error) {
 	if len(cfg.Args) == 0 {
 		return internalStatus, errors.New("no command to run")
 	}
-	s := &sup{cfg: cfg, log: cfg.Log, grace: cfg.Grace, pid1: os.Getpid() == 1}
+	// Catching the relayed signals costs the runtime a round trip to its
+	// signal thread per signal: done while the rest is prepared, and always
+	// finished before the workload starts.
+	sigReady := make(chan (<-chan os.Signal), 1)
+	go func() { sigReady <- relayedSignals() }()
+	s := &sup{cfg: cfg, log: cfg.Log, grace: cfg.Grace, pid1: os.Getpid() == 1, sigReady: sigReady}
 	if s.grace <= 0 {
 		s.grace = DefaultGrace
 	}
@@ -93,21 +103,29 @@ func Run(cfg Config) (status int, err error) {
 }
 
 func (s *sup) run() (int, error) {
-	// Registered before the waiter starts so no early signal is lost.
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, relayed...)
-	defer signal.Stop(sigs)
-
 	done := make(chan struct{})
 	defer close(done)
-	wake := make(chan struct{}, 1)
-	s.startReaper(done, wake)
+	s.wake = make(chan struct{}, 1)
+	s.startReaper(done, s.wake)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.cancel = cancel
 
-	reports, err := s.startWaiter()
+	defer func() {
+		if s.trim != nil {
+			s.trim.Stop()
+		}
+	}()
+	// Registered before the workload starts so no early signal is lost.
+	sigs := <-s.sigReady
+	var reports <-chan report
+	var err error
+	if s.direct() {
+		reports, err = s.startDirect()
+	} else {
+		reports, err = s.startWaiter()
+	}
 	if err != nil {
 		return internalStatus, err
 	}
@@ -122,30 +140,19 @@ func (s *sup) run() (int, error) {
 	var reapStart time.Time
 
 	armed := false
+	recheck := false // look again at once: the last pass reaped something
 	for {
 		if s.deadlineSet && !armed {
 			deadline.Reset(time.Until(s.deadline))
 			armed = true
 		}
-		select {
-		case sig := <-sigs:
-			s.onSignal(ctx, sig.(syscall.Signal))
-		case r := <-reports:
-			s.onReport(ctx, r)
-			if r.kind == "eof" {
-				reports = nil
-			}
-		case <-deadline.C:
-			s.deadlineSet, armed = false, false
-			s.log.Warn().Dur("grace", s.grace).Msg("grace period expired")
-			s.killAll()
-		case <-s.decommDone:
-			s.decommDone = nil
-			if !s.childDone && s.target != 0 {
-				s.send(syscall.SIGTERM, "decommission finished")
-			}
-		case <-wake:
-		case <-tick.C:
+		if recheck {
+			recheck = false
+		} else {
+			s.wait(ctx, sigs, reports, deadline, tick, &armed)
+		}
+		if s.reportsDone {
+			reports = nil
 		}
 		if (s.childDone || s.hurried) && !ticking {
 			// Processes can exit without a SIGCHLD reaching us (they may not
@@ -171,7 +178,7 @@ func (s *sup) run() (int, error) {
 		if reapStart.IsZero() {
 			reapStart = time.Now()
 		}
-		reapPass()
+		recheck = reapPass() > 0
 		if time.Since(reapStart) > reapBound {
 			s.log.Warn().Msg("zombies left after stopping; giving up on them")
 			break
@@ -181,6 +188,54 @@ func (s *sup) run() (int, error) {
 		return s.status, s.runErr
 	}
 	return s.status, nil
+}
+
+// wait handles the next event.
+func (s *sup) wait(ctx context.Context, sigs <-chan os.Signal, reports <-chan report, deadline *time.Timer, tick *time.Ticker, armed *bool) {
+	select {
+	case sig := <-sigs:
+		s.onSignal(ctx, sig.(syscall.Signal))
+	case r := <-reports:
+		s.onReport(ctx, r)
+		if r.kind == "eof" {
+			s.reportsDone = true
+		}
+	case <-deadline.C:
+		s.deadlineSet, *armed = false, false
+		s.log.Warn().Dur("grace", s.grace).Msg("grace period expired")
+		s.killAll()
+	case <-s.decommDone:
+		s.decommDone = nil
+		if !s.childDone && s.target != 0 {
+			s.send(syscall.SIGTERM, "decommission finished")
+		}
+	case <-s.wake:
+	case <-tick.C:
+	}
+}
+
+var (
+	relayOnce sync.Once
+	relayCh   chan os.Signal
+)
+
+// relayedSignals returns the channel the relayed signals arrive on, emptied
+// of anything caught between two Runs.  The registration is made once and
+// kept: each signal costs the Go runtime a round trip to its signal thread
+// to enable and another to disable, about a millisecond for the whole list,
+// and a process that has run a supervisor is about to exit anyway.
+func relayedSignals() <-chan os.Signal {
+	relayOnce.Do(func() {
+		relayCh = make(chan os.Signal, 64)
+		signal.Notify(relayCh, relayed...)
+	})
+	for {
+		select {
+		case <-relayCh:
+		default:
+			return relayCh
+		}
+	}
 }
 
 // startReaper runs go-reap without its lock: nothing in this process waits
@@ -209,7 +264,7 @@ func (s *sup) startReaper(done chan struct{}, wake chan struct{}) {
 // reapPass reaps whatever is ready.  Only used once the workload's status is
 // known, so it cannot take anything that matters; it covers a SIGCHLD that
 // arrived before go-reap had registered for it.
-func reapPass() {
+func reapPass() (reaped int) {
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
@@ -217,8 +272,9 @@ func reapPass() {
 			continue
 		}
 		if err != nil || pid <= 0 {
-			return
+			return reaped
 		}
+		reaped++
 	}
 }
 
@@ -233,17 +289,8 @@ func (s *sup) startWaiter() (<-chan report, error) {
 		specW.Close()
 		return nil, fmt.Errorf("waiter pipe: %w", err)
 	}
-	// Descriptors we inherited (socket activation, a harness's pipe) go to
-	// the workload at their own numbers, as tini and dumb-init pass them;
-	// the waiter's pipes go above them.
-	files := []uintptr{0, 1, 2}
-	for fd, last := 3, maxInherited(); fd <= last; fd++ {
-		if inheritedFD(fd) {
-			files = append(files, uintptr(fd))
-		} else {
-			files = append(files, ^uintptr(0)) // closed in the waiter
-		}
-	}
+	// The waiter's pipes go above the inherited descriptors.
+	files := inheritedFiles()
 	specFD, reportFD := len(files), len(files)+1
 	files = append(files, specR.Fd(), repW.Fd())
 	// /proc/self/exe, not a path: it still works after the binary was
@@ -274,6 +321,66 @@ func (s *sup) startWaiter() (<-chan report, error) {
 	return ch, nil
 }
 
+// inheritedFiles lists the descriptors the workload gets: stdio and those
+// we inherited (socket activation, a harness's pipe), at their own numbers,
+// as tini and dumb-init pass them.
+func inheritedFiles() []uintptr {
+	files := []uintptr{0, 1, 2}
+	for fd, last := 3, maxInherited(); fd <= last; fd++ {
+		if inheritedFD(fd) {
+			files = append(files, uintptr(fd))
+		} else {
+			files = append(files, ^uintptr(0)) // closed in the child
+		}
+	}
+	return files
+}
+
+// direct reports whether the workload can be started without the waiter:
+// the kernel keeps its exit status for us (see awaitExit), and nothing of
+// the start has to be judged with the workload's own credentials (a PATH
+// search or a working directory, which the waiter checks as that user).
+func (s *sup) direct() bool {
+	if forceWaiter || !kernelKeepsExitStatus() {
+		return false
+	}
+	return s.cfg.Credential == nil || strings.Contains(s.cfg.Args[0], "/") && s.cfg.Dir == ""
+}
+
+// startDirect starts the workload as our own child, with a pidfd through
+// which its exit status survives go-reap reaping it.  It reports like the
+// waiter does, on a channel that ends with "eof".
+func (s *sup) startDirect() (<-chan report, error) {
+	ch := make(chan report, 4)
+	pidfd := -1
+	pid, kind, err := startChild(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Dir, Setpgid: s.cfg.SignalGroup},
+		inheritedFiles(), s.cfg.Credential, &pidfd)
+	if err != nil {
+		ch <- report{kind: "error", err: startError(kind, oneLine(err))}
+		ch <- report{kind: "eof"}
+		return ch, nil
+	}
+	ch <- report{kind: "pid", n: pid}
+	if pidfd < 0 {
+		// Cannot happen on the kernels direct() admits; without a pidfd the
+		// status could be lost, so do not pretend.
+		ch <- report{kind: "error", err: errors.New("no pidfd for the workload")}
+		ch <- report{kind: "eof"}
+		return ch, nil
+	}
+	go func() {
+		defer syscall.Close(pidfd)
+		ws, err := awaitExit(pidfd)
+		if err != nil {
+			ch <- report{kind: "error", err: fmt.Errorf("wait for the workload: %w", err)}
+		} else {
+			ch <- report{kind: "status", ws: ws}
+		}
+		ch <- report{kind: "eof"}
+	}()
+	return ch, nil
+}
+
 func readReports(r *os.File, ch chan<- report) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
@@ -297,19 +404,21 @@ func readReports(r *os.File, ch chan<- report) {
 			ch <- report{kind: "status", ws: syscall.WaitStatus(n)}
 		case "error":
 			kind, msg, _ := strings.Cut(rest, " ")
-			var err error
-			switch kind {
-			case errKindNotFound:
-				err = fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(msg, ErrNotFound.Error()+": "))
-			case errKindNotExec:
-				err = fmt.Errorf("%w: %s", ErrNotExecutable, strings.TrimPrefix(msg, ErrNotExecutable.Error()+": "))
-			default:
-				err = fmt.Errorf("start workload: %s", msg)
-			}
-			ch <- report{kind: "error", err: err}
+			ch <- report{kind: "error", err: startError(kind, msg)}
 		}
 	}
 	ch <- report{kind: "eof"}
+}
+
+// startError rebuilds a start failure from its kind and message.
+func startError(kind, msg string) error {
+	switch kind {
+	case errKindNotFound:
+		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(msg, ErrNotFound.Error()+": "))
+	case errKindNotExec:
+		return fmt.Errorf("%w: %s", ErrNotExecutable, strings.TrimPrefix(msg, ErrNotExecutable.Error()+": "))
+	}
+	return fmt.Errorf("start workload: %s", msg)
 }
 
 func (s *sup) onReport(ctx context.Context, r report) {
@@ -321,6 +430,9 @@ func (s *sup) onReport(ctx context.Context, r report) {
 			s.target = -r.n
 		}
 		s.log.Info().Int("pid", r.n).Strs("args", s.cfg.Args).Msg("workload started")
+		if s.trim == nil {
+			s.trim = time.AfterFunc(trimDelay, trimMemory)
+		}
 		for _, sig := range s.pending {
 			s.send(sig, "")
 		}

@@ -40,11 +40,12 @@ func TestMain(m *testing.M) {
 const backstop = 30 * time.Second
 
 type mode struct {
-	name  string
-	pidns bool
+	name   string
+	pidns  bool
+	waiter bool // start the workload through the waiter, as on kernels before 6.15
 }
 
-var modes = []mode{{"pid1", true}, {"subreaper", false}}
+var modes = []mode{{"pid1", true, false}, {"subreaper", false, false}, {"pid1-waiter", true, true}}
 
 var (
 	unshareOnce sync.Once
@@ -103,6 +104,7 @@ func startSup(t *testing.T, m mode, runs ...runSpec) *supProc {
 		if runs[i].Args == nil {
 			t.Fatal("run without args")
 		}
+		runs[i].Waiter = m.waiter
 	}
 	b, err := json.Marshal(supSpec{Runs: runs, Result: s.result, Log: s.log})
 	if err != nil {

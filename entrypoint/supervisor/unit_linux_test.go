@@ -141,3 +141,25 @@ func TestWaitIdleGivesUp(t *testing.T) {
 		t.Errorf("waitIdle against a dead worker UI = %q, want timed out", got)
 	}
 }
+
+func TestReleaseAtLeast(t *testing.T) {
+	cases := []struct {
+		release string
+		want    bool
+	}{
+		{"6.15.0", true},
+		{"6.18.44-fc-v782", true},
+		{"7.0", true},
+		{"6.14.11-300.fc42.x86_64", false},
+		{"5.15.0-139-generic", false},
+		{"6.1", false},
+		{"6", false},
+		{"", false},
+		{"linux", false},
+	}
+	for _, c := range cases {
+		if got := releaseAtLeast(c.release, 6, 15); got != c.want {
+			t.Errorf("releaseAtLeast(%q, 6, 15) = %v, want %v", c.release, got, c.want)
+		}
+	}
+}

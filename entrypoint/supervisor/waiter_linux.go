@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // The waiter's argv after WaiterArg names its two inherited pipe ends.
@@ -94,7 +95,7 @@ func Waiter(args []string) int {
 		return 70
 	}
 
-	pid, kind, err := startChild(sp)
+	pid, kind, err := startChild(sp, []uintptr{0, 1, 2}, nil, nil)
 	if err != nil {
 		fmt.Fprintf(report, "error %s %s\n", kind, oneLine(err))
 		return 0
@@ -105,7 +106,10 @@ func Waiter(args []string) int {
 		waitPid(pid)
 		return 70
 	}
+	// The waiter stays as long as the workload: as small as it can be.
+	trim := time.AfterFunc(trimDelay, trimMemory)
 	ws := waitPid(pid)
+	trim.Stop()
 	if _, err := fmt.Fprintf(report, "status %d\n", uint32(ws)); err != nil {
 		return 70
 	}
@@ -126,9 +130,10 @@ func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-// startChild starts the workload and returns its pid, or an error kind and
-// the error.
-func startChild(sp spec) (int, string, error) {
+// startChild starts the workload with descriptors files, as cred when not
+// nil, storing a pidfd in *pidfd when not nil, and returns its pid, or an
+// error kind and the error.
+func startChild(sp spec, files []uintptr, cred *syscall.Credential, pidfd *int) (int, string, error) {
 	if sp.Dir != "" {
 		// ForkExec reports a failed chdir with the same errno as a failed
 		// exec; checked here so a missing directory is not taken for a
@@ -146,8 +151,8 @@ func startChild(sp spec) (int, string, error) {
 	pid, err := syscall.ForkExec(path, sp.Args, &syscall.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   sp.Env,
-		Files: []uintptr{0, 1, 2},
-		Sys:   &syscall.SysProcAttr{Setpgid: sp.Setpgid},
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: sp.Setpgid, Credential: cred, PidFD: pidfd},
 	})
 	if err != nil {
 		err = fmt.Errorf("exec %q: %w", path, err)

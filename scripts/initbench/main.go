@@ -28,6 +28,7 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "fewer trials: a noisier run in about a minute")
 	out := flag.String("o", "BENCHMARKS.md", "Markdown file whose supervisor section is replaced")
+	flag.StringVar(&only, "only", "", "comma-separated subset of startup,rss,storm,sigterm to run (the report is then partial)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: initbench [-quick] [-o FILE] PREFIX [PREFIX...]\n"+
 			"  the first PREFIX is ours, e.g. 'bin/entrypoint --'; the others are compared with it")
@@ -62,6 +63,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "initbench: %d measurement(s) failed\n", failed)
 		os.Exit(1)
 	}
+}
+
+// only, when set, limits the measurements run.
+var only string
+
+func want(m string) bool {
+	return only == "" || strings.Contains(","+only+",", ","+m+",")
 }
 
 // sizes sets how many trials each measurement runs.
@@ -99,20 +107,24 @@ func measureInit(prefix []string, sz sizes) result {
 	name := strings.Join(prefix, " ")
 	fmt.Printf("== %s\n", name)
 	var err error
-	if r.start, err = measureStart(prefix, sz); err != nil {
+	if !want("startup") {
+	} else if r.start, err = measureStart(prefix, sz); err != nil {
 		r.fail("startup: %v", err)
 	}
 	fmt.Printf("startup: ratio %.2f (added %.0f us)\n", r.start.ratio.median, r.start.addedUs.median)
-	if r.rss, err = measureRSS(prefix, sz); err != nil {
+	if !want("rss") {
+	} else if r.rss, err = measureRSS(prefix, sz); err != nil {
 		r.fail("rss: %v", err)
 	}
 	fmt.Printf("rss: VmRSS %.0f kB, Pss %.0f kB\n", r.rss.vmrss.median, r.rss.pss.median)
-	if r.storm, err = measureStorm(prefix, sz); err != nil {
+	if !want("storm") {
+	} else if r.storm, err = measureStorm(prefix, sz); err != nil {
 		r.fail("storm: %v", err)
 	}
 	fmt.Printf("storm: drain %.2f ms, left %d, exit %d/%d, race %d/%d\n", r.storm.drainMs.median,
 		r.storm.leftMax, r.storm.exitOK, r.storm.rounds, r.storm.raceOK, r.storm.races)
-	if r.term, err = measureTerm(prefix, sz); err != nil {
+	if !want("sigterm") {
+	} else if r.term, err = measureTerm(prefix, sz); err != nil {
 		r.fail("sigterm: %v", err)
 	}
 	fmt.Printf("sigterm: %.1f us, added %.1f us\n", r.term.latency.median, r.term.addedUs.median)
