@@ -186,9 +186,13 @@ func checkEnv(m map[string]string) ([]string, finding) {
 	if len(names) == 0 {
 		return env, finding{sevOK, "env", "no platform link value in Spark's integer settings", ""}
 	}
+	family := ""
+	if n := len(removed) - len(names); n > 0 {
+		family = fmt.Sprintf(" and %d more variables of the link family", n)
+	}
 	return env, finding{sevWarn, "env",
-		fmt.Sprintf("port-variable collision: %s (and %d more variables of the link family); the entrypoint removes them from the JVM's environment, other commands in this container still see them",
-			strings.Join(names, " "), len(removed)-len(names)),
+		fmt.Sprintf("port-variable collision: %s%s; the entrypoint removes them from the JVM's environment, other commands in this container still see them",
+			strings.Join(names, " "), family),
 		"name the Docker link alias or the Kubernetes Service something other than spark-master/spark-worker, " +
 			"or set enableServiceLinks: false in the pod spec; or unset them before running spark-submit here"}
 }
