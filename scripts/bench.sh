@@ -31,7 +31,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-[ -x bin/entrypoint ] || CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
 go build -o "$work/initbench" ./scripts/initbench
 
 IFS=';' read -r -a others <<<"${BENCH_INITS:-tini --;dumb-init --}"

@@ -21,10 +21,11 @@ const trimDelay = 100 * time.Millisecond
 // (settings, logging, discovery, the runtime's own initialisation) touches
 // most of this large static binary; the idle loop needs a few pages of it.
 // The read-only mappings of the executable are dropped from our page tables
-// (the pages stay in the page cache; whatever runs later faults its pages
-// back one by one, MADV_RANDOM disabling the kernel's fault-around), and
-// the heap's free pages go back to the kernel.  Writable mappings are never
-// touched: dropping them would lose data.
+// (the pages stay in the page cache, and whatever runs later faults its
+// pages back, with the kernel's fault-around: about 1.5 MB for the idle
+// loop, signal relay and reaping), and the heap's free pages go back to the
+// kernel.  Writable mappings are never touched: dropping them would lose
+// data.
 func trimMemory() {
 	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
@@ -57,7 +58,6 @@ func trimMemory() {
 		spans = append(spans, span{uintptr(a), uintptr(b)})
 	}
 	for _, s := range spans {
-		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, s.start, s.end-s.start, syscall.MADV_RANDOM)
 		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, s.start, s.end-s.start, syscall.MADV_DONTNEED)
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// The supervisor section sits between these markers; the rest of the file
-// (other benchmarks) is kept as it is.
+// The supervisor section is its heading, then everything between these
+// markers; the rest of the file (other benchmarks) is kept as it is.  The
+// heading comes first so that a neighbour section that runs "until the next
+// heading" never takes the begin marker with it.
 const (
+	heading   = "## Supervisor (PID 1) against tini and dumb-init"
 	beginMark = "<!-- initbench: begin (scripts/bench.sh writes this section) -->"
 	endMark   = "<!-- initbench: end -->"
 )
@@ -41,7 +44,14 @@ func splice(old, sec []byte) []byte {
 	s := string(old)
 	if i := strings.Index(s, beginMark); i >= 0 {
 		if j := strings.Index(s[i:], endMark); j >= 0 {
-			return []byte(s[:i] + string(sec) + s[i+j+len(endMark):])
+			end := i + j + len(endMark)
+			if strings.HasPrefix(s[end:], "\n") {
+				end++ // sec ends with its own newline
+			}
+			if h := strings.LastIndex(s[:i], heading); h >= 0 && strings.TrimSpace(s[h+len(heading):i]) == "" {
+				i = h
+			}
+			return []byte(s[:i] + string(sec) + s[end:])
 		}
 	}
 	if strings.HasPrefix(s, "# Init benchmarks") {
@@ -59,7 +69,7 @@ func splice(old, sec []byte) []byte {
 
 func section(b *bytes.Buffer, rows []result, sz sizes) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	w("%s\n## Supervisor (PID 1) against tini and dumb-init\n\n", beginMark)
+	w("%s\n\n%s\n\n", heading, beginMark)
 	w("Written by `make bench` (`scripts/bench.sh`, the Go harness in `scripts/initbench`), %s run.\n", sz.name)
 	w("Every init runs the same child commands in the same run, interleaved with its baseline.\n\n")
 	w("- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
