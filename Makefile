@@ -33,7 +33,7 @@ images: base build ## build snufkin/spark-master and snufkin/spark-worker on the
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
-.PHONY: images-35
+.PHONY: images-35 bench-cluster
 images-35: host build ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_35) BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
 	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.master \
@@ -41,6 +41,9 @@ images-35: host build ## the two images on the Spark 3.5 line too (SPARK_VERSION
 	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.worker \
 	  -t snufkin/spark-worker:$(SPARK_VERSION_35) . >/dev/null
 	@echo "images: snufkin/spark-master:$(SPARK_VERSION_35) snufkin/spark-worker:$(SPARK_VERSION_35)"
+
+bench-cluster: images ## cluster formation (N = 1, 3, 6 workers) and master-restart recovery against the bare JVMs, into BENCHMARKS.md
+	@bash scripts/bench-cluster.sh
 
 up: images ## start the compose cluster with 3 workers and run the sample job
 	@bash scripts/cluster.sh venv

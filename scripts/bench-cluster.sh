@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# make bench-cluster: how fast a cluster of the images forms and heals,
+# against the bare JVMs measured in the same run, into the "Cluster"
+# section of BENCHMARKS.md (the rest of the file is left as it is).
+#
+#   floor N    bare `spark-class ...Master` in a plain container (no
+#              entrypoint): docker run -> /json/ ALIVE; then N bare
+#              `spark-class ...Worker` given the master's address at once:
+#              -> N ALIVE at the master. The JVM floor of a cluster that
+#              starts its workers once the master is up, on this machine.
+#   formation  `up` -> N workers ALIVE, N = 1, 3, 6: docker run --link
+#              (master and workers started at once) and the Compose Spec
+#              file (docker-compose up -d --scale worker=N).
+#   recovery   master restarted on a new address -> 3 workers ALIVE again,
+#              from the restart command and from the new master's start.
+#
+# RUNS (default 3) repetitions of each; the table shows the median and the
+# range. SIZES (default "1 3 6"), OUT (default BENCHMARKS.md).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-3}
+sizes=${SIZES:-1 3 6}
+out=${OUT:-$root/BENCHMARKS.md}
+p=ssbench$$
+mimg=snufkin/spark-master wimg=snufkin/spark-worker
+spec=$root/images/compose/docker-compose.yml
+case "$runs" in '' | *[!0-9]* | 0) echo "bench-cluster: RUNS=$runs is not a positive count" >&2; exit 64 ;; esac
+
+cleanup() {
+  docker ps -aq --filter "name=^$p-" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
+  dc down -t 10 -v --remove-orphans >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+dc() { MASTER_RPC_PUBLISH= MASTER_UI_PUBLISH= PUBLISH_ADDR=127.0.0.1 docker-compose -p "$p" -f "$spec" "$@"; }
+
+now() { echo "$EPOCHREALTIME"; }
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+port() { docker port "$1" "$2/tcp" 2>/dev/null | grep -v '^\[' | head -1 | sed 's/.*://'; }
+state() { curl -fsS --max-time 1 "http://127.0.0.1:$1/json/" 2>/dev/null || true; }
+alive() { state "$1" | grep -Eo '"state" *: *"ALIVE"' | wc -l; }
+master_up() { state "$1" | grep -Eq '"status" *: *"ALIVE"'; }
+# until_alive UIPORT N: poll every 50 ms (3 min at most).
+until_alive() {
+  local end=$((SECONDS + 180))
+  while [ "$(alive "$1")" -lt "$2" ]; do
+    [ $SECONDS -lt $end ] || { echo "bench-cluster: $2 workers not ALIVE in 3 min" >&2; return 1; }
+    sleep 0.05
+  done
+}
+# id_port CMD...: wait until CMD prints a container id with a published
+# 8080, print that port.
+id_port() {
+  local id pt end=$((SECONDS + 180))
+  while [ $SECONDS -lt $end ]; do
+    id=$("$@" 2>/dev/null | head -1)
+    if [ -n "$id" ] && pt=$(port "$id" 8080) && [ -n "$pt" ]; then echo "$pt"; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+declare -A R # name -> space-separated samples
+
+# floor N: a bare master, then N bare workers at once once it is up.
+floor() {
+  local n=$1 t0 t1 pt ip i
+  t0=$(now)
+  docker run -d --name "$p-bare-master" -p 127.0.0.1::8080 --entrypoint /opt/spark/bin/spark-class \
+    "$mimg" org.apache.spark.deploy.master.Master >/dev/null
+  pt=$(port "$p-bare-master" 8080)
+  until master_up "$pt"; do sleep 0.05; done
+  R[floor_master]+="$(secs "$t0") "
+  ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$p-bare-master")
+  t1=$(now)
+  for ((i = 1; i <= n; i++)); do
+    docker run -d --name "$p-bare-worker-$i" --entrypoint /opt/spark/bin/spark-class \
+      "$wimg" org.apache.spark.deploy.worker.Worker "spark://$ip:7077" >/dev/null
+  done
+  until_alive "$pt" "$n"
+  R[floor_workers_$n]+="$(secs "$t1") "
+  R[floor_$n]+="$(secs "$t0") "
+  docker ps -aq --filter "name=^$p-bare-" | xargs -r docker rm -f -v >/dev/null
+}
+
+links() {
+  local n=$1 t0 pt i
+  t0=$(now)
+  docker run -d --name "$p-master" -p 127.0.0.1::8080 "$mimg" >/dev/null
+  for ((i = 1; i <= n; i++)); do
+    docker run -d --name "$p-worker-$i" --link "$p-master:spark-master" "$wimg" >/dev/null
+  done
+  pt=$(port "$p-master" 8080)
+  until_alive "$pt" "$n"
+  R[links_$n]+="$(secs "$t0") "
+  if [ "$n" = 3 ]; then
+    # The same container back on another address (links follow it).
+    t0=$(now)
+    docker stop -t 10 "$p-master" >/dev/null
+    docker run -d --name "$p-filler" --entrypoint sleep "$wimg" 600 >/dev/null
+    docker start "$p-master" >/dev/null
+    local t1
+    t1=$(now)
+    docker rm -f "$p-filler" >/dev/null
+    until_alive "$(port "$p-master" 8080)" "$n"
+    R[links_recovery]+="$(secs "$t0") "
+    R[links_recovery_start]+="$(secs "$t1") "
+  fi
+  docker ps -aq --filter "name=^$p-" | xargs -r docker rm -f -v >/dev/null
+}
+
+compose() {
+  local n=$1 t0 pt up
+  t0=$(now)
+  dc up -d --scale "worker=$n" >/dev/null 2>&1 &
+  up=$!
+  pt=$(id_port dc ps -q spark-master)
+  until_alive "$pt" "$n"
+  R[compose_$n]+="$(secs "$t0") "
+  wait "$up"
+  if [ "$n" = 3 ]; then
+    # A redeployed master: a new container on a new address.
+    t0=$(now)
+    dc rm -s -f spark-master >/dev/null 2>&1
+    docker run -d --name "$p-filler" --network "${p}_spark" --entrypoint sleep "$wimg" 600 >/dev/null
+    dc up -d --no-deps spark-master >/dev/null 2>&1
+    local t1
+    t1=$(now)
+    docker rm -f "$p-filler" >/dev/null
+    until_alive "$(id_port dc ps -q spark-master)" "$n"
+    R[compose_recovery]+="$(secs "$t0") "
+    R[compose_recovery_start]+="$(secs "$t1") "
+  fi
+  dc down -t 10 -v --remove-orphans >/dev/null 2>&1
+}
+
+# stats SAMPLES: "median (min–max)"
+stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
+med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.2f", NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+for ((r = 1; r <= runs; r++)); do
+  echo "bench-cluster: run $r/$runs"
+  for n in $sizes; do
+    floor "$n"
+    links "$n"
+    compose "$n"
+  done
+done
+
+verdict() { awk -v x="$(med "$1")" -v lim="$2" 'BEGIN { print (x <= lim ? "yes" : "no") }'; }
+section=$(
+  echo "## Cluster"
+  echo
+  echo "\`make bench-cluster\` ($(date -u +%Y-%m-%d), $(nproc) cores, Docker $(docker version -f '{{.Server.Version}}'), $runs runs each, median (min–max))."
+  echo "Floor N: the bare JVMs in plain containers, no entrypoint: \`spark-class ...Master\`, then once it"
+  echo "answers, N \`spark-class ...Worker spark://<ip>:7077\` at once; docker run to N ALIVE in the master's"
+  echo "/json/. Formation: \`up\` to N workers ALIVE (docker run --link: master and workers started at"
+  echo "once; Compose Spec: \`docker-compose up -d --scale worker=N\`, workers after the master's"
+  echo "healthcheck). Recovery: the master restarted on a new address to 3 workers ALIVE again."
+  echo "Targets: formation within floor N + 1.5 s; recovery ≤ 15 s."
+  echo
+  echo "| measure | time | target | within |"
+  echo "|---|---|---|---|"
+  echo "| floor: bare master up | $(stats "${R[floor_master]}") | | |"
+  for n in $sizes; do
+    local_target=$(awk -v f="$(med "${R[floor_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
+    echo "| floor N=$n: bare master, then $n bare workers ALIVE | $(stats "${R[floor_$n]}") | | |"
+    echo "| formation, docker run --link, N=$n | $(stats "${R[links_$n]}") | $local_target s | $(verdict "${R[links_$n]}" "$local_target") |"
+    echo "| formation, Compose Spec up --scale worker=$n | $(stats "${R[compose_$n]}") | $local_target s | $(verdict "${R[compose_$n]}" "$local_target") |"
+  done
+  if [ -n "${R[links_recovery]:-}" ]; then
+    echo "| recovery, links (stop, start on a new address) | $(stats "${R[links_recovery]}") | 15 s | $(verdict "${R[links_recovery]}" 15) |"
+    echo "| … of which after the master's start | $(stats "${R[links_recovery_start]}") | | |"
+    echo "| recovery, Compose Spec (new master container) | $(stats "${R[compose_recovery]}") | 15 s | $(verdict "${R[compose_recovery]}" 15) |"
+    echo "| … of which after the master's start | $(stats "${R[compose_recovery_start]}") | | |"
+  fi
+  echo
+  echo "Raw samples (s): $(for k in $(printf '%s\n' "${!R[@]}" | sort); do printf '%s=[%s] ' "$k" "${R[$k]% }"; done)"
+)
+# Replace our section only: from "## Cluster" to the next "## " heading.
+touch "$out"
+python3 - "$out" "$section" <<'PY'
+import re, sys
+path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
+text = open(path).read()
+m = re.search(r"^## Cluster\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
+if m:
+    text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
+PY
+echo "$section"
+echo "bench-cluster: wrote the Cluster section of $out"
