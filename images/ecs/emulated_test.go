@@ -70,7 +70,7 @@ func TestECSEmulated(t *testing.T) {
 	agentBin := buildAgent(t, tmp)
 	prefix := e2e.Name("ecs")
 	res := e2e.NewResources(t, prefix)
-	emu := newEmulator(t, res, tmp, prefix, agentBin)
+	emu := newEmulator(t, res, tmp, prefix, agentBin, false)
 	t.Logf("VPC %s %s.0/24: agent (metadata, resolver) %s", emu.net, emu.subnet, emu.agentIP)
 
 	// The master task, registered in Cloud Map as the ECS service
@@ -197,31 +197,47 @@ type emulator struct {
 	containers map[string]any
 	tasks      map[string]any
 	records    map[string][]string // by owner (task id or ENI)
+	// instances maps, per instance, host ports to container addresses.
+	instances map[string]map[string]string
 }
 
-func newEmulator(t *testing.T, res *e2e.Resources, tmp, prefix, agentBin string) *emulator {
+func newEmulator(t *testing.T, res *e2e.Resources, tmp, prefix, agentBin string, bridge bool) *emulator {
 	t.Helper()
 	e := &emulator{t: t, res: res, tmp: tmp, prefix: prefix, agentBin: agentBin,
-		containers: map[string]any{}, tasks: map[string]any{}, records: map[string][]string{}}
-	e.net = prefix + "-vpc"
-	e.subnet = createNetwork(t, res, e.net)
-	e.gateway, e.agentIP = e.ip(1), e.ip(2)
+		containers: map[string]any{}, tasks: map[string]any{}, records: map[string][]string{},
+		instances: map[string]map[string]string{}}
 	e.stateDir = filepath.Join(tmp, "state")
 	if err := os.Mkdir(e.stateDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	e.write()
-	// The resolv.conf the agent writes for awsvpc tasks: the VPC
-	// resolver (the subnet's .2) and the DHCP options' search domain.
+	name := prefix + "-agent"
+	res.Container(name)
+	argv := []string{"docker", "run", "-d", "--name", name}
+	if bridge {
+		// Bridge-mode tasks sit on the instances' docker0, here the
+		// daemon's default bridge, where the agent sits too.
+		e.net = "bridge"
+	} else {
+		e.net = prefix + "-vpc"
+		e.subnet = createNetwork(t, res, e.net)
+		e.agentIP = e.ip(2)
+		argv = append(argv, "--ip", e.agentIP)
+	}
+	argv = append(argv, "--network", e.net, "-v", agentBin+":/agent:ro", "-v", e.stateDir+":/state:ro",
+		"--entrypoint", "/agent", agentImage, "-state", "/state/state.json")
+	e2e.Run(t, argv...)
+	if bridge {
+		e.agentIP = e2e.IP(t, name)
+	}
+	e.gateway = e2e.Gateway(t, name)
+	// The resolv.conf the agent writes for awsvpc tasks, and the one
+	// bridge-mode tasks inherit from the instance: the VPC resolver and
+	// the DHCP options' search domain.
 	e.resolv = filepath.Join(tmp, "resolv.conf")
 	if err := os.WriteFile(e.resolv, []byte(fmt.Sprintf("search %s\nnameserver %s\n", searchDomain, e.agentIP)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := prefix + "-agent"
-	res.Container(name)
-	e2e.Run(t, "docker", "run", "-d", "--name", name, "--network", e.net, "--ip", e.agentIP,
-		"-v", agentBin+":/agent:ro", "-v", e.stateDir+":/state:ro",
-		"--entrypoint", "/agent", agentImage, "-state", "/state/state.json")
 	// The test reaches the agent over the bridge, as the containers do.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -253,7 +269,7 @@ func (e *emulator) write() {
 		recs = append(recs, r...)
 	}
 	slices.Sort(recs)
-	b, err := json.MarshalIndent(map[string]any{"containers": e.containers, "tasks": e.tasks, "records": recs}, "", " ")
+	b, err := json.MarshalIndent(map[string]any{"containers": e.containers, "tasks": e.tasks, "records": recs, "instances": e.instances}, "", " ")
 	e.mu.Unlock()
 	if err != nil {
 		e.t.Fatal(err)
@@ -273,6 +289,7 @@ type task struct {
 	privateDNS            string
 	containers            []*taskContainer
 	td                    taskDef
+	instance              *instance // bridge mode
 }
 
 type taskContainer struct {
@@ -280,6 +297,9 @@ type taskContainer struct {
 	name  string // Docker name
 	token string // the metadata endpoint's id for it
 	id    string // Docker id
+	// bridge mode: the metadata file's directory, the bridge address
+	metaDir, ip string
+	started     bool
 }
 
 func (tk *task) container(name string) string {

@@ -4,7 +4,9 @@
 // 169.254.170.2) over HTTP, and the VPC resolver with the Cloud Map
 // private namespace's records over DNS. With -pause it is the task's
 // pause container instead, which holds the awsvpc network namespace and
-// exits 0 on SIGTERM.
+// exits 0 on SIGTERM. With -instance it plays the port mappings of one
+// EC2 instance in bridge mode: it listens on the instance's host ports and
+// copies each connection to the container port the state file maps it to.
 //
 // It serves whatever the state file says at the moment of each request,
 // so the test changes tasks and records by rewriting that file (write and
@@ -12,7 +14,8 @@
 //
 //	{"containers": {"<token>": {...v4 container object...}},
 //	 "tasks":      {"<token>": {...v4 task object...}},
-//	 "records":    ["<zone-file line>", ...]}
+//	 "records":    ["<zone-file line>", ...],
+//	 "instances":  {"<instance>": {"<host port>": "<container ip:port>"}}}
 //
 // and answers GET /v4/<token> (the container), /v4/<token>/task and
 // /v4/<token>/taskWithTags (its task). DNS answers come from records only;
@@ -26,7 +29,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -37,9 +42,10 @@ import (
 )
 
 type state struct {
-	Containers map[string]json.RawMessage `json:"containers"`
-	Tasks      map[string]json.RawMessage `json:"tasks"`
-	Records    []string                   `json:"records"`
+	Containers map[string]json.RawMessage   `json:"containers"`
+	Tasks      map[string]json.RawMessage   `json:"tasks"`
+	Records    []string                     `json:"records"`
+	Instances  map[string]map[string]string `json:"instances"`
 }
 
 func main() {
@@ -47,13 +53,9 @@ func main() {
 	httpAddr := flag.String("http", ":80", "task metadata listen address")
 	dnsAddr := flag.String("dns", ":53", "DNS listen address (UDP and TCP)")
 	pause := flag.Bool("pause", false, "be a pause container: wait for SIGTERM, exit 0")
+	instance := flag.String("instance", "", "be this instance's host ports (with -ports)")
+	ports := flag.String("ports", "", "host ports of -instance, comma-separated")
 	flag.Parse()
-	if *pause {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-		<-ch
-		return
-	}
 	read := func() (state, error) {
 		var s state
 		b, err := os.ReadFile(*statePath)
@@ -61,6 +63,35 @@ func main() {
 			return s, err
 		}
 		return s, json.Unmarshal(b, &s)
+	}
+	if *pause {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		<-ch
+		return
+	}
+	if *instance != "" {
+		for _, p := range strings.Split(*ports, ",") {
+			ln, err := net.Listen("tcp", ":"+p)
+			if err != nil {
+				log.Fatal(err)
+			}
+			go hostPort(ln, func() (string, error) {
+				s, err := read()
+				if err != nil {
+					return "", err
+				}
+				target, ok := s.Instances[*instance][p]
+				if !ok {
+					return "", fmt.Errorf("instance %s: host port %s is mapped to no container", *instance, p)
+				}
+				return target, nil
+			})
+		}
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		<-ch
+		return
 	}
 
 	http.HandleFunc("/v4/", func(w http.ResponseWriter, r *http.Request) {
@@ -135,4 +166,34 @@ func main() {
 		os.Exit(0)
 	}()
 	log.Fatal(<-errs)
+}
+
+// hostPort copies each connection accepted on ln to the container address
+// target names at that moment, as Docker's port mapping does.
+func hostPort(ln net.Listener, target func() (string, error)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() {
+			defer c.Close()
+			addr, err := target()
+			if err != nil {
+				log.Print(err)
+				return
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				log.Print(err)
+				return
+			}
+			defer up.Close()
+			done := make(chan struct{}, 2)
+			go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+			go func() { io.Copy(c, up); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+			<-done
+			<-done
+		}()
+	}
 }
