@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -23,10 +24,20 @@ const envMasterSRV = "SPARK_MASTER_SRV"
 // list; the server is Inputs.DNSServer or the first resolv.conf nameserver
 // (the VPC resolver on ECS).
 //
-// The URL lists every target by name and SRV port, ordered by priority
-// and weight: one target is the usual single master, several are standby
-// masters. Target names change when a task is replaced, like its dynamic
-// host port, so they are as stable as this record gets.
+// A target name names one task: when the task is replaced, its name goes
+// and the new task gets another, and a worker that keeps dialling the
+// name it was given (spark.worker.preferConfiguredMasterAddress) never
+// finds the new master. So when the answer has a single target (one
+// master) and the queried name itself has A or AAAA records, as Cloud Map
+// publishes them at the service name for a service with both A and SRV
+// records (awsvpc; the MULTIVALUE policy answers with every healthy
+// task's address), the URL is that name with the SRV port: it outlives
+// the task, and the port is the container port every task of the service
+// shares. Otherwise (several targets, i.e. standby masters, each of which
+// must be dialled by its own name; or no address record at the name, as
+// in bridge and host mode where Cloud Map takes SRV records only) the URL
+// lists every target by name and SRV port, ordered by priority and
+// weight.
 func findCloudMap(ctx context.Context, in Inputs) (Master, error) {
 	name, ok := in.Env[envMasterSRV]
 	name = strings.TrimSpace(name)
@@ -63,7 +74,22 @@ func findCloudMap(ctx context.Context, in Inputs) (Master, error) {
 			hps[i] = hostPort(target, int(s.Port))
 			detail = append(detail, fmt.Sprintf("SRV %s -> %d %d %d %s", strings.TrimSuffix(cand, "."), s.Priority, s.Weight, s.Port, target))
 		}
-		return Master{URL: sparkURL(hps...), Detail: detail}, nil
+		service := strings.TrimSuffix(cand, ".")
+		if len(srvs) > 1 {
+			detail = append(detail, fmt.Sprintf("%d targets (standby masters): each by its own name", len(srvs)))
+			return Master{URL: sparkURL(hps...), Detail: detail}, nil
+		}
+		// cand is absolute, so this asks at cand alone.
+		h, err := r.lookupHost(ctx, cand)
+		if errors.Is(err, ErrNotFound) {
+			detail = append(detail, fmt.Sprintf("one target, no A/AAAA record at %s: the target name, which goes when its task is replaced", service))
+			return Master{URL: sparkURL(hps...), Detail: detail}, nil
+		}
+		if err != nil {
+			return Master{}, err
+		}
+		detail = append(detail, fmt.Sprintf("one target and %s has A/AAAA %s: the service name, which outlives the task", service, joinAddrs(h.addrs)))
+		return Master{URL: sparkURL(hostPort(service, int(srvs[0].Port))), Detail: detail}, nil
 	}
 	return Master{}, notFound("at %s (%s): %s", r.server, r.origin, strings.Join(tried, ", "))
 }
