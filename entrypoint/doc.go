@@ -102,6 +102,16 @@
 // keeps its container address and explain says why; awsvpc needs none of
 // this.
 //
+// A master in a bridge-mode task keeps its RPC host (workers reach it
+// through their task's ambassador and the instance's host port) but gets
+// SPARK_PUBLIC_DNS = the instance IP from the same metadata file, unless
+// SPARK_PUBLIC_DNS is set: Spark advertises its web UI URL with that host,
+// else with the container hostname, which no other instance resolves, and
+// the workers' health check (entrypoint ready worker) asks that URL. The
+// web UI port must be mapped to the same host port (8080 in
+// images/ecs/master-bridge.json); explain shows public_dns under advertise
+// and warns otherwise.
+//
 // # Doctor
 //
 // entrypoint doctor runs in a running container (docker exec, kubectl exec)

@@ -93,31 +93,11 @@ const ecsSelfWait = 10 * time.Second
 //
 // Anything missing becomes a warning and Spark's default stays in place.
 func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool) ([]string, error) {
-	self, err := discovery.ECSSelf(ctx, m.in)
-	deadline := time.Now().Add(ecsSelfWait)
-	// Only a metadata file still being written is worth waiting for; without
-	// one, bridge mode stays unresolved however long it waits.
-	retry := wait && m.in.Env["ECS_CONTAINER_METADATA_FILE"] != ""
-	for retry && errors.Is(err, discovery.ErrNotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
-		select {
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-		self, err = discovery.ECSSelf(ctx, m.in)
-	}
-	switch {
-	case errors.Is(err, discovery.ErrInvalid):
+	self, bridge, err := ecsBridgeSelf(ctx, p, m, wait,
+		"ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): ")
+	if err != nil || !bridge {
 		return env, err
-	case err != nil:
-		why := strings.TrimPrefix(err.Error(), discovery.ErrNotFound.Error()+": ")
-		p.Warnings = append(p.Warnings, "ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): "+why)
-		return env, nil
-	case self.NetworkMode != "bridge":
-		p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
-		p.Advertise.Detail = append(p.Advertise.Detail, "ecs "+self.NetworkMode+": this container's own address is reachable as it is")
-		return env, nil
 	}
-	p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
 	p.Advertise.Source = "ecs-bridge"
 	if _, ok := sparkenv.Lookup(env, "SPARK_PUBLIC_DNS"); !ok {
 		env = sparkenv.Set(env, "SPARK_PUBLIC_DNS", self.Host)
@@ -151,4 +131,68 @@ func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, w
 		}
 	}
 	return env, nil
+}
+
+// ecsBridgeMasterAdvertise gives a master in an ECS bridge-mode task the
+// instance IP as SPARK_PUBLIC_DNS, unless the user set it. The master
+// advertises its web UI URL (to workers, whose `entrypoint ready worker`
+// health check asks it, and on its own pages) with SPARK_PUBLIC_DNS as the
+// host, else its --host, the container hostname, which resolves nowhere
+// else. Its RPC host stays: workers reach the master through their task's
+// ambassador and the instance's host port, and Spark does not check the
+// name they dialled. The web UI port must be mapped to the same host port
+// number port, as Spark advertises the port it binds.
+func ecsBridgeMasterAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool, port int) ([]string, error) {
+	if _, ok := sparkenv.Lookup(env, "SPARK_PUBLIC_DNS"); ok {
+		return env, nil
+	}
+	self, bridge, err := ecsBridgeSelf(ctx, p, m, wait,
+		"ecs: instance address unknown, the master's web UI URL keeps its container hostname (unreachable from other instances in bridge mode): ")
+	if err != nil || !bridge {
+		return env, err
+	}
+	env = sparkenv.Set(env, "SPARK_PUBLIC_DNS", self.Host)
+	p.Advertise.PublicDNS = self.Host
+	p.Advertise.Detail = append(p.Advertise.Detail, "ecs bridge: SPARK_PUBLIC_DNS="+self.Host+", the instance address, for the web UI URL the master advertises")
+	switch hp, mapped := self.HostPort(port); {
+	case !mapped:
+		p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: container port %d (SPARK_MASTER_WEBUI_PORT) has no port mapping: map it to hostPort %d", port, port))
+	case hp != port:
+		p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: container port %d (SPARK_MASTER_WEBUI_PORT) is host port %d, but Spark advertises the port it binds: map it to hostPort %d (fixed, not 0)", port, hp, port))
+	}
+	return env, nil
+}
+
+// ecsBridgeSelf reads this container's ECS metadata for the advertise
+// functions, waiting for a metadata file the agent is still writing. bridge
+// is false when there is nothing to do: the container's own address is
+// reachable (awsvpc, host), which Detail notes, or the metadata is
+// missing, which a warning starting with unknown reports.
+func ecsBridgeSelf(ctx context.Context, p *Plan, m machine, wait bool, unknown string) (discovery.Self, bool, error) {
+	self, err := discovery.ECSSelf(ctx, m.in)
+	deadline := time.Now().Add(ecsSelfWait)
+	// Only a metadata file still being written is worth waiting for; without
+	// one, bridge mode stays unresolved however long it waits.
+	retry := wait && m.in.Env["ECS_CONTAINER_METADATA_FILE"] != ""
+	for retry && errors.Is(err, discovery.ErrNotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+		self, err = discovery.ECSSelf(ctx, m.in)
+	}
+	switch {
+	case errors.Is(err, discovery.ErrInvalid):
+		return self, false, err
+	case err != nil:
+		why := strings.TrimPrefix(err.Error(), discovery.ErrNotFound.Error()+": ")
+		p.Warnings = append(p.Warnings, unknown+why)
+		return self, false, nil
+	case self.NetworkMode != "bridge":
+		p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
+		p.Advertise.Detail = append(p.Advertise.Detail, "ecs "+self.NetworkMode+": this container's own address is reachable as it is")
+		return self, false, nil
+	}
+	p.Advertise.Detail = append(p.Advertise.Detail, self.Detail...)
+	return self, true, nil
 }

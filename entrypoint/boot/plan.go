@@ -83,6 +83,11 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		}
 		node.Port = sparkenv.IntOr(env, "SPARK_MASTER_PORT", 7077)
 		node.WebUIPort = sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)
+		if in.Env["ECS_CONTAINER_METADATA_URI_V4"] != "" {
+			if env, err = ecsBridgeMasterAdvertise(ctx, &p, env, m, wait, node.WebUIPort); err != nil {
+				return p, err
+			}
+		}
 	case sparkenv.Worker:
 		master, err := findMaster(ctx, s, in, log, wait)
 		if err != nil {
