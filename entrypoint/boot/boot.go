@@ -136,16 +136,25 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	for _, r := range p.Removed {
 		log.Info().Str("var", r.Name).Str("value", r.Value).Str("reason", r.Reason).Msg("removed from the jvm's environment")
 	}
-	if err := applyEtc(p, s, log); err != nil {
-		return err
-	}
-	if p, err = bindableHost(p, net.DefaultResolver, log); err != nil {
-		return err
-	}
+	// Spark's launcher refuses some settings (an -Xmx in SPARK_WORKER_OPTS):
+	// ask it before /etc is touched, so bad input leaves nothing written.
 	java, env, err := javaCommand(p)
 	if err != nil {
 		return err
 	}
+	if err := applyEtc(p, s, log); err != nil {
+		return err
+	}
+	bound, err := bindableHost(p, net.DefaultResolver, log)
+	if err != nil {
+		return err
+	}
+	if bound.Node != p.Node {
+		if java, env, err = javaCommand(bound); err != nil {
+			return err
+		}
+	}
+	p = bound
 	uid, gid := os.Geteuid(), os.Getegid()
 	if p.Credential != nil {
 		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)

@@ -75,9 +75,9 @@ func explainOn(role sparkenv.Role, s settings.Settings, m machine, w io.Writer) 
 		// The launcher only prints the java command line, so asking it
 		// changes nothing either.
 		if m.launch == nil {
-			e.Argv = redact(e.Argv)
+			e.Argv = sparkenv.Redact(e.Argv)
 		} else if java, _, jerr := m.launch(p); jerr == nil {
-			e.Argv = redact(java)
+			e.Argv = sparkenv.Redact(java)
 		} else {
 			e.Warnings = append(e.Warnings, "command is the spark-class form: spark's launcher failed: "+jerr.Error())
 		}
@@ -156,17 +156,4 @@ func diffLines(b, out []byte) lineDiff {
 		}
 	}
 	return d
-}
-
-// redact hides the values of -D options that hold secrets, which a user may
-// have put in SPARK_*_OPTS.
-func redact(argv []string) []string {
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		if k, _, ok := strings.Cut(strings.TrimPrefix(a, "-D"), "="); ok && strings.HasPrefix(a, "-D") && secretKey(k) {
-			a = "-D" + k + "=(not shown)"
-		}
-		out[i] = a
-	}
-	return out
 }

@@ -131,7 +131,7 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	}
 	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS"} {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
-			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !secretKey(k) {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !sparkenv.SecretKey(k) {
 				p.JavaOptions[k] = v
 			}
 		}
@@ -175,13 +175,6 @@ var workerJavaDefaults = []struct{ key, value string }{
 	{"spark.worker.maxRegistrationRetries", "100"},
 	{"sun.net.inetaddr.ttl", "1"},
 	{"sun.net.inetaddr.negative.ttl", "1"},
-}
-
-// secretKey reports whether a Spark conf key holds a secret, so explain and
-// the logs never show it.
-func secretKey(k string) bool {
-	k = strings.ToLower(k)
-	return strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "token")
 }
 
 func findMaster(ctx context.Context, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (discovery.Master, error) {

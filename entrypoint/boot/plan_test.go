@@ -175,14 +175,6 @@ func TestMasterUIFromURL(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	got := redact([]string{"java", "-Dspark.authenticate.secret=hunter2", "-Dspark.ssl.keyPassword=pw", "-Dspark.authenticate=true", "-cp"})
-	want := "java -Dspark.authenticate.secret=(not shown) -Dspark.ssl.keyPassword=(not shown) -Dspark.authenticate=true -cp"
-	if strings.Join(got, " ") != want {
-		t.Errorf("redact() = %q, want %q", got, want)
-	}
-}
-
 func TestBindableHost(t *testing.T) {
 	base := Plan{Role: sparkenv.Master, Node: sparkenv.Node{Role: sparkenv.Master}}
 	tests := []struct {

@@ -44,7 +44,11 @@ func (n Node) JavaCommand(ctx context.Context, env []string) ([]string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("spark launcher (%s %s): %w: %s", java, LauncherClass, err, lastLine(stderr.String()+stdout.String()))
+		out := stderr.String() + stdout.String()
+		if msg, ok := launcherRefusal(out); ok {
+			return nil, fmt.Errorf("%w: spark's launcher refuses the settings: %s", ErrInvalid, msg)
+		}
+		return nil, fmt.Errorf("spark launcher (%s %s): %w: %s", java, LauncherClass, err, lastLine(out))
 	}
 	return ParseLauncherOutput(stdout.Bytes())
 }
@@ -113,6 +117,46 @@ func SourceSparkEnv(ctx context.Context, env []string) ([]string, error) {
 		}
 	}
 	return Set(sourced, "SPARK_ENV_LOADED", "1"), nil
+}
+
+// launcherRefusal finds the message of the IllegalArgumentException Spark's
+// launcher throws for settings it will not run with (an -Xmx in
+// SPARK_WORKER_OPTS, say): that message names the variable and is the one line
+// of the stack trace a user needs. Secret -D values in it are hidden.
+func launcherRefusal(out string) (string, bool) {
+	const exc = "java.lang.IllegalArgumentException: "
+	for _, l := range strings.Split(out, "\n") {
+		if _, msg, ok := strings.Cut(l, exc); ok {
+			words := strings.Fields(msg)
+			for i, w := range words {
+				// The value sits inside Spark's "(was ...)." text.
+				core := strings.TrimRight(w, ").")
+				words[i] = Redact([]string{core})[0] + w[len(core):]
+			}
+			return strings.Join(words, " "), true
+		}
+	}
+	return "", false
+}
+
+// SecretKey reports whether a Spark conf key holds a secret, so that no log
+// line, error or explain output shows its value.
+func SecretKey(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "token")
+}
+
+// Redact hides the values of -D options that hold secrets, which a user may
+// have put in SPARK_*_OPTS.
+func Redact(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if k, _, ok := strings.Cut(strings.TrimPrefix(a, "-D"), "="); ok && strings.HasPrefix(a, "-D") && SecretKey(k) {
+			a = "-D" + k + "=(not shown)"
+		}
+		out[i] = a
+	}
+	return out
 }
 
 func lastLine(s string) string {

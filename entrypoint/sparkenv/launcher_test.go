@@ -67,3 +67,32 @@ func TestWithScalaVersion(t *testing.T) {
 		t.Errorf("a set SPARK_SCALA_VERSION was replaced: %q", got)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	got := Redact([]string{"java", "-Dspark.authenticate.secret=hunter2", "-Dspark.ssl.keyPassword=pw", "-Dspark.authenticate=true", "-cp"})
+	want := "java -Dspark.authenticate.secret=(not shown) -Dspark.ssl.keyPassword=(not shown) -Dspark.authenticate=true -cp"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Redact() = %q, want %q", got, want)
+	}
+}
+
+func TestLauncherRefusal(t *testing.T) {
+	// What Spark 4.1's launcher prints for an -Xmx in SPARK_WORKER_OPTS.
+	trace := "Exception in thread \"main\" java.lang.IllegalArgumentException: SPARK_WORKER_OPTS is not allowed to specify max heap(Xmx) memory settings (was -Xmx1g -Dspark.authenticate.secret=hunter2). Use the corresponding configuration instead.\n" +
+		"\tat org.apache.spark.launcher.SparkClassCommandBuilder.buildCommand(SparkClassCommandBuilder.java:98)\n" +
+		"\tat org.apache.spark.launcher.Main.main(Main.java:87)\n"
+	tests := []struct {
+		name, out, want string
+		ok              bool
+	}{
+		{"refused setting", trace, "SPARK_WORKER_OPTS is not allowed to specify max heap(Xmx) memory settings (was -Xmx1g -Dspark.authenticate.secret=(not shown)). Use the corresponding configuration instead.", true},
+		{"other failure", "Error: Could not find or load main class org.apache.spark.launcher.Main\n", "", false},
+		{"nothing", "", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := launcherRefusal(tt.out)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: launcherRefusal() = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -14,6 +14,7 @@ package faults_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -101,6 +102,50 @@ func TestJVMCrashAtStart(t *testing.T) {
 			checkEtcUnchanged(t, name)
 		})
 	}
+}
+
+// TestLauncherRefusesSettings: Spark's launcher refuses an -Xmx in a
+// daemon's *_OPTS before any JVM runs. That is bad input: exit 64 with the
+// launcher's own sentence naming the variable, and /etc/hosts left as Docker
+// wrote it although the plan had a line to add there.
+func TestLauncherRefusesSettings(t *testing.T) {
+	e2e.Require(t)
+	name := e2e.Name("xmx")
+	e2e.NewResources(t, name).Container(name)
+	// A master name that resolves nowhere: the plan adds "own-IP name".
+	env := []string{"-e", "SPARK_MASTER_HOST=" + name + ".invalid"}
+	plan := e2e.Run(t, append(append([]string{"docker", "run", "--rm"}, env...), "snufkin/spark-master", "explain", "master")...)
+	var e struct {
+		Etc struct {
+			Hosts struct{ Add []string } `json:"hosts"`
+		} `json:"etc"`
+	}
+	if err := json.Unmarshal([]byte(plan[strings.Index(plan, "{"):]), &e); err != nil || len(e.Etc.Hosts.Add) == 0 {
+		t.Fatalf("explain without the bad setting plans no hosts line (%v), so the test proves nothing:\n%s", err, plan)
+	}
+	e2e.Run(t, append(append([]string{"docker", "run", "-d", "--name", name}, env...),
+		"-e", "SPARK_MASTER_OPTS=-Xmx1g -Dspark.authenticate.secret=hunter2", "snufkin/spark-master")...)
+	status := strings.TrimSpace(e2e.Run(t, "docker", "wait", name))
+	logs, _ := e2e.Try("docker", "logs", name)
+	t.Logf("SPARK_MASTER_OPTS with -Xmx: container exited %s", status)
+	if status != "64" {
+		t.Errorf("container exited %s, want 64 (bad input)\n%s", status, tail(logs, 15))
+	}
+	if !strings.Contains(logs, "SPARK_MASTER_OPTS is not allowed to specify max heap(Xmx)") {
+		t.Errorf("the launcher's reason is not in the logs:\n%s", tail(logs, 15))
+	}
+	if strings.Contains(logs, "hunter2") {
+		t.Errorf("the secret is in the logs:\n%s", tail(logs, 15))
+	}
+	hostsPath := strings.TrimSpace(e2e.Run(t, "docker", "inspect", "-f", "{{.HostsPath}}", name))
+	hosts, err := os.ReadFile(hostsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(hosts), name+".invalid") {
+		t.Errorf("/etc/hosts was written before the launcher refused:\n%s", hosts)
+	}
+	checkEtcUnchanged(t, name)
 }
 
 // TestDiscoveryFaults runs, on one Docker network, workers that meet the
