@@ -38,8 +38,9 @@ const (
 //   - an "agent" container (images/ecs/internal/agent, built here) at .2
 //     serves the task metadata endpoint v4 over HTTP, the JSON shaped as
 //     the ECS agent serves it, and is the VPC resolver: the private DNS
-//     namespace of Cloud Map (SRV + A per task, as ECS service discovery
-//     registers them) and the ip-a-b-c-d names of the ENIs;
+//     namespace of Cloud Map (SRV and A at the service name, A at each
+//     task's instance name, as ECS service discovery registers them) and
+//     the ip-a-b-c-d names of the ENIs;
 //   - each task gets a pause container holding its network namespace at
 //     its own fixed address (the task ENI) and the resolv.conf the agent
 //     writes for awsvpc tasks; the task's containers join it with
@@ -52,7 +53,10 @@ const (
 // The master task and three worker tasks are separate tasks, so workers
 // find the master through Cloud Map (SPARK_MASTER_SRV: source cloudmap).
 // The ecs source is checked inside the master task, where the task
-// metadata does list a spark-master container.
+// metadata does list a spark-master container. After a worker task is
+// killed and replaced, the master task is replaced by one on another ENI:
+// the workers, which dial the Cloud Map service name, re-register with it
+// and a second job runs.
 func TestECSEmulated(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "ecs-emulated")
@@ -81,7 +85,9 @@ func TestECSEmulated(t *testing.T) {
 	uiPort := mappedPort(t, masterDef, "webui")
 	master := emu.runTask(masterTD, emu.ip(10), true)
 	emu.register(service, namespace, master, rpcPort)
-	wantURL := fmt.Sprintf("spark://%s.%s:%d", master.id, srvName, rpcPort)
+	// One master, and Cloud Map has its address at the service name: the
+	// workers get that name, which outlives the master's task.
+	wantURL := fmt.Sprintf("spark://%s:%d", srvName, rpcPort)
 
 	var workers []*task
 	for i := 1; i <= e2e.Workers; i++ {
@@ -116,6 +122,23 @@ func TestECSEmulated(t *testing.T) {
 	if replacement != "" {
 		e2e.CheckDiscovery(t, replacement, "cloudmap", wantURL)
 	}
+
+	// The ECS service replaces the master task: the old task stops and is
+	// deregistered, the new one gets another ENI (address) and task id,
+	// and Cloud Map lists it at the service name. The workers keep
+	// dialling the service name and re-register with the new master.
+	oldMaster := master
+	e2e.CheckMasterRestartFrom(t, m, uiHostPort, e2e.Workers, func() e2e.Restarted {
+		emu.stopTasks(oldMaster)
+		emu.stopped(oldMaster)
+		master = emu.runTask(masterTD, emu.ip(11), true)
+		emu.register(service, namespace, master, rpcPort)
+		uiHostPort = e2e.Published(t, master.pause, strconv.Itoa(uiPort)+"/tcp")
+		return e2e.Restarted{OldIP: oldMaster.ip, NewIP: master.ip, UI: uiHostPort}
+	}, func() bool {
+		ok, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master.pause, strconv.Itoa(rpcPort)+"/tcp"), emu.gateway, e2e.Workers)
+		return ok
+	})
 
 	// The task definitions' health checks, run by Docker as the agent
 	// has it run them.
@@ -551,14 +574,16 @@ func imageID(t *testing.T, image string) string {
 }
 
 // register adds the task to the Cloud Map service as ECS service
-// discovery does for an awsvpc service with SRV records: one instance per
-// task, named by the task id, an SRV record at the service name with
-// priority and weight 1, and an A record for the instance.
+// discovery does for an awsvpc service with A and SRV records (MULTIVALUE
+// routing): one instance per task, named by the task id; at the service
+// name an SRV record with priority and weight 1 and an A record with the
+// task's address; and an A record at the instance's name, the SRV target.
 func (e *emulator) register(service, namespace string, tk *task, port int) {
 	target := fmt.Sprintf("%s.%s.%s", tk.id, service, namespace)
 	e.mu.Lock()
 	e.records["cloudmap-"+tk.id] = []string{
 		fmt.Sprintf("%s.%s. 10 IN SRV 1 1 %d %s.", service, namespace, port, target),
+		fmt.Sprintf("%s.%s. 10 IN A %s", service, namespace, tk.ip),
 		fmt.Sprintf("%s. 10 IN A %s", target, tk.ip),
 	}
 	e.mu.Unlock()

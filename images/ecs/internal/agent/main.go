@@ -18,8 +18,11 @@
 //	 "instances":  {"<instance>": {"<host port>": "<container ip:port>"}}}
 //
 // and answers GET /v4/<token> (the container), /v4/<token>/task and
-// /v4/<token>/taskWithTags (its task). DNS answers come from records only;
-// any other name is NXDOMAIN: nothing is forwarded.
+// /v4/<token>/taskWithTags (its task). DNS answers come from records only,
+// by name and type as Route 53 answers for Cloud Map: a name with records
+// of other types only is NODATA (an awsvpc service name has its SRV and A
+// records side by side, a bridge-mode one SRV only), any other name is
+// NXDOMAIN: nothing is forwarded.
 //
 // Built with CGO_ENABLED=0 and bind-mounted into a container of the
 // test's network, so it runs on any image.
