@@ -29,7 +29,7 @@ const trimDelay = 100 * time.Millisecond
 func trimMemory() {
 	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil {
+	if err != nil || !fixedAddress() {
 		return
 	}
 	f, err := os.Open("/proc/self/maps")
@@ -60,4 +60,26 @@ func trimMemory() {
 	for _, s := range spans {
 		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, s.start, s.end-s.start, syscall.MADV_DONTNEED)
 	}
+}
+
+// fixedAddress reports whether this executable is linked at a fixed address
+// (ELF type ET_EXEC, what CGO_ENABLED=0 builds on Linux by default). A
+// position-independent one has read-only pages that the loader relocated
+// before write-protecting them (RELRO); dropping those would bring back the
+// file's unrelocated bytes.
+func fixedAddress() bool {
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var hdr [18]byte // e_ident (16 bytes), then e_type
+	if _, err := f.ReadAt(hdr[:], 0); err != nil || string(hdr[:4]) != "\x7fELF" {
+		return false
+	}
+	const etExec = 2
+	if hdr[5] == 2 { // ELFDATA2MSB
+		return hdr[16] == 0 && hdr[17] == etExec
+	}
+	return hdr[16] == etExec && hdr[17] == 0
 }

@@ -4,6 +4,7 @@ package supervisor
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"net/http"
@@ -161,5 +162,16 @@ func TestReleaseAtLeast(t *testing.T) {
 		if got := releaseAtLeast(c.release, 6, 15); got != c.want {
 			t.Errorf("releaseAtLeast(%q, 6, 15) = %v, want %v", c.release, got, c.want)
 		}
+	}
+}
+
+func TestFixedAddress(t *testing.T) {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, want := fixedAddress(), f.Type == elf.ET_EXEC; got != want {
+		t.Errorf("fixedAddress() = %v, but this test binary's ELF type is %v", got, f.Type)
 	}
 }
