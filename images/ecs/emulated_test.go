@@ -243,7 +243,7 @@ func newEmulator(t *testing.T, res *e2e.Resources, tmp, prefix, agentBin string,
 		e.net = "bridge"
 	} else {
 		e.net = prefix + "-vpc"
-		e.subnet = createNetwork(t, res, e.net)
+		e.subnet = e2e.SubnetNetwork(t, res, 214, e.net)
 		e.agentIP = e.ip(2)
 		argv = append(argv, "--ip", e.agentIP)
 	}
@@ -719,27 +719,6 @@ func waitHealthy(t *testing.T, container string, timeout time.Duration) bool {
 		return false
 	}
 	return true
-}
-
-// createNetwork makes a bridge network with a /24 subnet no other network
-// uses and returns the subnet's first three octets. Docker hands out
-// .128-.254; .2-.127 stay free for the fixed addresses.
-func createNetwork(t *testing.T, res *e2e.Resources, name string) string {
-	t.Helper()
-	pid := os.Getpid()
-	var last string
-	for i := range 40 {
-		subnet := fmt.Sprintf("10.214.%d", (pid+i*37)%250+1)
-		out, err := e2e.Try("docker", "network", "create", "--driver", "bridge",
-			"--subnet", subnet+".0/24", "--gateway", subnet+".1", "--ip-range", subnet+".128/25", name)
-		if err == nil {
-			res.Network(name)
-			return subnet
-		}
-		last = out
-	}
-	t.Fatalf("docker network create: no free 10.214.x.0/24: %s", last)
-	return ""
 }
 
 // grepLine returns the first line of s that contains sub, or "".

@@ -10,18 +10,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
-var dir = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
-}()
+var dir = filepath.Join(e2e.Root, "images", "ecs")
 
 // taskDef lists the RegisterTaskDefinition fields these files may use;
 // decoding with DisallowUnknownFields turns a misspelt field into an error

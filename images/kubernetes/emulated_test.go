@@ -59,7 +59,7 @@ func TestKubernetesEmulated(t *testing.T) {
 	prefix := e2e.Name("k8s")
 	res := e2e.NewResources(t, prefix)
 	netName := prefix + "-net"
-	subnet := createNetwork(t, res, netName)
+	subnet := e2e.SubnetNetwork(t, res, 213, netName)
 	ip := func(host int) string { return fmt.Sprintf("%s.%d", subnet, host) }
 	gateway, masterIP, uiIP, apiIP := ip(1), ip(10), ip(11), ip(2)
 	t.Logf("network %s %s.0/24: gateway/cluster DNS %s, spark-master ClusterIP %s", netName, subnet, gateway, masterIP)
@@ -269,29 +269,6 @@ func startKubeProxy(t *testing.T, network string, services map[string][]int) *ku
 		}
 	})
 	return p
-}
-
-// createNetwork makes a bridge network with a /24 subnet no other network
-// uses and returns the subnet's first three octets. Containers started
-// without --ip get addresses from .128 up.
-func createNetwork(t *testing.T, res *e2e.Resources, name string) string {
-	t.Helper()
-	pid := os.Getpid()
-	var last string
-	for i := range 40 {
-		subnet := fmt.Sprintf("10.213.%d", (pid+i*37)%250+1)
-		// Docker hands out .128-.254; .2-.127 stay free for the fixed
-		// addresses (ClusterIPs).
-		out, err := e2e.Try("docker", "network", "create", "--driver", "bridge",
-			"--subnet", subnet+".0/24", "--gateway", subnet+".1", "--ip-range", subnet+".128/25", name)
-		if err == nil {
-			res.Network(name)
-			return subnet
-		}
-		last = out
-	}
-	t.Fatalf("docker network create: no free 10.213.x.0/24: %s", last)
-	return ""
 }
 
 // runPod starts one container as a kubelet would start the Deployment's

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,10 +21,7 @@ import (
 	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
-var dir = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
-}()
+var dir = filepath.Join(e2e.Root, "images", "kubernetes")
 
 // The parts of the objects the tests read.
 type object struct {

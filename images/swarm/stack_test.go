@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +14,7 @@ import (
 	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
-var file = func() string {
-	_, f, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(f), "stack.yml")
-}()
+var file = filepath.Join(e2e.Root, "images", "swarm", "stack.yml")
 
 type stack struct {
 	Version  *string            `json:"version"`

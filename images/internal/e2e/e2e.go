@@ -659,3 +659,26 @@ func Stop(t *testing.T, ids []string) bool {
 	t.Logf("stopped %d containers in %s", len(ids), time.Since(start).Round(100*time.Millisecond))
 	return ExitCodes(t, ids)
 }
+
+// SubnetNetwork makes a bridge network with a /24 subnet of 10.<second>.0.0/16
+// that no other network uses, and returns the subnet's first three octets.
+// Docker hands out .128-.254; .2-.127 stay free for the fixed addresses a
+// test assigns (ClusterIPs, task ENIs). Paths pick different second octets so
+// that tests running at once never race for the same subnet.
+func SubnetNetwork(t *testing.T, res *Resources, second int, name string) string {
+	t.Helper()
+	pid := os.Getpid()
+	var last string
+	for i := range 40 {
+		subnet := fmt.Sprintf("10.%d.%d", second, (pid+i*37)%250+1)
+		out, err := Try("docker", "network", "create", "--driver", "bridge",
+			"--subnet", subnet+".0/24", "--gateway", subnet+".1", "--ip-range", subnet+".128/25", name)
+		if err == nil {
+			res.Network(name)
+			return subnet
+		}
+		last = out
+	}
+	t.Fatalf("docker network create: no free 10.%d.x.0/24: %s", second, last)
+	return ""
+}
