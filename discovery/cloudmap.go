@@ -47,14 +47,8 @@ func findCloudMap(ctx context.Context, in Inputs) (Master, error) {
 	if !validHostname(name) {
 		return Master{}, invalid(envMasterSRV, name, "want a DNS name such as spark-master.spark.local")
 	}
-	rc, _ := parseResolv(in.Resolv)
-	r := resolver{search: rc.search, ndots: rc.ndots, origin: "resolv.conf"}
-	switch {
-	case in.DNSServer != "":
-		r.server, r.origin = in.DNSServer, "DNS server override"
-	case len(rc.servers) > 0:
-		r.server = serverAddr(rc.servers[0])
-	default:
+	r, ok := resolvConfResolver(in)
+	if !ok {
 		return Master{}, notFound("%s=%s but resolv.conf has no nameserver", envMasterSRV, name)
 	}
 	detail := []string{envMasterSRV + "=" + name, "nameserver " + r.server + " (" + r.origin + ")"}

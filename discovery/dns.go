@@ -57,6 +57,23 @@ func parseResolv(b []byte) (resolvConf, bool) {
 	return rc, true
 }
 
+// resolvConfResolver asks what the container's resolver would ask: the first
+// resolv.conf nameserver (the VPC resolver on ECS) or Inputs.DNSServer, with
+// resolv.conf's search list. ok is false when there is no server.
+func resolvConfResolver(in Inputs) (r resolver, ok bool) {
+	rc, _ := parseResolv(in.Resolv)
+	r = resolver{search: rc.search, ndots: rc.ndots, origin: "resolv.conf"}
+	switch {
+	case in.DNSServer != "":
+		r.server, r.origin = in.DNSServer, "DNS server override"
+	case len(rc.servers) > 0:
+		r.server = serverAddr(rc.servers[0])
+	default:
+		return r, false
+	}
+	return r, true
+}
+
 // nameList returns the absolute names to try for name, in order, following
 // resolv.conf(5): a name with at least ndots dots is tried as is first,
 // otherwise after the search domains. A name ending in "." is only tried

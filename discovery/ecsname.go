@@ -27,14 +27,8 @@ var errNoName = errors.New("no DNS name")
 // name can be mapped to the container's own address in its /etc/hosts
 // while every other host resolves it to the instance.
 func instanceName(ctx context.Context, in Inputs, addr netip.Addr) (string, []string, error) {
-	rc, _ := parseResolv(in.Resolv)
-	r := resolver{origin: "resolv.conf"}
-	switch {
-	case in.DNSServer != "":
-		r.server, r.origin = in.DNSServer, "DNS server override"
-	case len(rc.servers) > 0:
-		r.server = serverAddr(rc.servers[0])
-	default:
+	r, ok := resolvConfResolver(in)
+	if !ok {
 		return "", nil, fmt.Errorf("%w: no nameserver in resolv.conf to ask for the name of %s", errNoName, addr)
 	}
 	detail := []string{"nameserver " + r.server + " (" + r.origin + ")"}
