@@ -10,46 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
-
-// startDNS serves A records for names on 127.0.0.1 (UDP) and answers
-// NXDOMAIN for the rest, like the platform's DNS server would.
-func startDNS(t *testing.T, records map[string]string) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		r := new(dns.Msg)
-		r.SetReply(req)
-		q := req.Question[0]
-		addr, ok := records[strings.ToLower(q.Name)]
-		switch {
-		case !ok:
-			r.Rcode = dns.RcodeNameError
-		case q.Qtype == dns.TypeA:
-			r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.ParseIP(addr)})
-		}
-		w.WriteMsg(r)
-	})}
-	var started sync.WaitGroup
-	started.Add(1)
-	srv.NotifyStartedFunc = started.Done
-	go srv.ActivateAndServe()
-	started.Wait()
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String()
-}
 
 // startMaster is a TCP listener standing in for the master's RPC port; it
 // accepts and closes, which is all a dial check sees.
@@ -93,7 +61,7 @@ func TestDiagnose(t *testing.T) {
 	if err := os.WriteFile(nssLib, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dnsAddr := startDNS(t, map[string]string{"spark-master.test.": "127.0.0.1"})
+	dnsAddr := discoverytest.StartDNS(t, discoverytest.RRs(t, "spark-master.test. 5 IN A 127.0.0.1"), false).Addr
 	lookup := (&net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", dnsAddr)
@@ -208,7 +176,7 @@ func TestDiagnose(t *testing.T) {
 // nothing on the port is not a problem then, a name that resolves
 // elsewhere is worth a warning.
 func TestDiagnoseMaster(t *testing.T) {
-	dnsAddr := startDNS(t, nil)
+	dnsAddr := discoverytest.StartDNS(t, nil, false).Addr
 	ln := startMaster(t)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
