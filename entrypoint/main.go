@@ -1,3 +1,9 @@
+// An init does not follow changes of its CPU limit: the periodic re-reading
+// of the cgroup costs a goroutine at start and wake-ups for the container's
+// whole life.
+//
+//go:debug updatemaxprocs=0
+
 package main
 
 import (
