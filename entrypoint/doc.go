@@ -34,7 +34,10 @@
 //	ENTRYPOINT_SIGNAL_REWRITE FROM:TO[,FROM:TO...], e.g. TERM:PWR, applied to forwarded signals (dumb-init -r)
 //	ENTRYPOINT_USER           who runs the JVM when started as root: a name or uid[:gid] (default spark)
 //	ENTRYPOINT_DISCOVERY      auto, or a comma-separated list of sources to try in that order (default auto)
-//	ENTRYPOINT_MASTER_WAIT    how long a worker keeps looking for its master before exiting 69 (default 5m; 0 = one try)
+//	ENTRYPOINT_MASTER_WAIT    how long a worker keeps looking for its master before exiting 69 (default 5m; 0 = one try),
+//	                          then as long again for the master to accept connections before its JVM starts anyway
+//	ENTRYPOINT_MASTER_STATE   master: the directory where it keeps its workers and applications across a restart
+//	                          (Spark's FILESYSTEM recovery mode; default /var/lib/spark/master; off: none); see below
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
 //	ENTRYPOINT_AMBASSADOR_LISTEN  ambassador: address to accept connections on (default :7077)
 //	ENTRYPOINT_AMBASSADOR_TARGET  ambassador: host:port to forward to; unset: the master found by
@@ -73,6 +76,29 @@
 // Workers always get -Dspark.worker.preferConfiguredMasterAddress=true, so
 // that they re-resolve the master's configured name when it comes back on a
 // new address.
+//
+// # Master restarts
+//
+// A standalone master that restarts knows none of its workers; each finds
+// it again at its next registration retry, a random 5-15 s after the
+// disconnect (hardcoded in Spark). So the master keeps its workers and
+// applications in ENTRYPOINT_MASTER_STATE with Spark's own FILESYSTEM
+// recovery mode (-Dspark.deploy.recoveryMode=FILESYSTEM,
+// recoveryDirectory, recoveryTimeout=15s in SPARK_MASTER_OPTS): when it
+// starts and finds them, it tells each where it now is, and they are back
+// as soon as it is up. The directory lives in the container (a restarted
+// container keeps it); mount a volume there for a replacement container to
+// inherit it (the Compose Specification file and the Swarm stack do). A
+// stale state (workers gone meanwhile) makes the master wait up to 15 s
+// for them before it schedules again (Spark 3.5: spark.worker.timeout,
+// 60 s). The entrypoint leaves the master alone when SPARK_MASTER_OPTS,
+// SPARK_DAEMON_JAVA_OPTS, spark-defaults.conf or spark-env.sh choose a
+// recovery mode (ZooKeeper), and starts it without state, with a warning,
+// when the directory cannot be made writable for the JVM's user (a
+// read-only root file system).
+//
+// A worker starts its JVM once the master accepts TCP connections: a JVM
+// that asks too early waits for that same 5-15 s retry.
 //
 // # ECS bridge mode
 //

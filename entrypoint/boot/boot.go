@@ -155,9 +155,26 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		}
 	}
 	p = bound
+	if p.Master != nil && s.MasterWait > 0 {
+		ctx, stop, caught := stopContext()
+		awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log)
+		stop()
+		if sig := caught(); sig != 0 {
+			log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
+			return ExitStatus(128 + int(sig))
+		}
+	}
 	uid, gid := os.Geteuid(), os.Getegid()
 	if p.Credential != nil {
 		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
+	}
+	if p.MasterState != "" {
+		if err := prepareMasterState(p.MasterState, uid, gid); err != nil {
+			log.Warn().Err(err).Msg("master state not kept: after a restart, workers come back at their next registration retry (5-15 s)")
+			java = withoutOptions(java, masterStateOptions(p.MasterState))
+		} else {
+			log.Info().Str("dir", p.MasterState).Msg("master keeps its workers and applications for its next start")
+		}
 	}
 	env = ensurePasswdEntry(uid, gid, env, log)
 	log.Info().Str("role", string(role)).Strs("argv", java).Str("user", p.User).Msg("starting spark")

@@ -96,7 +96,7 @@ func explainCase(t *testing.T, dir string) []byte {
 		}
 		m.addrs = append(m.addrs, ip)
 	}
-	s := settings.Settings{User: "185", Discovery: "auto", MasterWait: 5 * time.Minute, Grace: 8 * time.Second, FixEtc: true}
+	s := settings.Settings{User: "185", Discovery: "auto", MasterWait: 5 * time.Minute, Grace: 8 * time.Second, FixEtc: true, MasterState: "/var/lib/spark/master"}
 	if v := c.Env["ENTRYPOINT_DISCOVERY"]; v != "" {
 		s.Discovery = v
 	}
@@ -139,7 +139,7 @@ func TestPlanECSBridgeWaitsForMetadataFile(t *testing.T) {
 		hostname:  "8d1fe41a9b2c",
 		hasPasswd: func(int) bool { return true },
 	}
-	s := settings.Settings{User: "185", Discovery: "auto", Grace: 8 * time.Second, FixEtc: true}
+	s := settings.Settings{User: "185", Discovery: "auto", Grace: 8 * time.Second, FixEtc: true, MasterState: "/var/lib/spark/master"}
 	for _, wait := range []bool{false, true} {
 		reads = 0
 		p, err := planOn(context.Background(), sparkenv.Worker, s, m, zerolog.Nop(), wait)

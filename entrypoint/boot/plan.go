@@ -34,6 +34,7 @@ type Plan struct {
 	User           string               `json:"user"`
 	Auth           bool                 `json:"authenticate"`
 	DecommissionUI string               `json:"decommission_ui,omitempty"`
+	MasterState    string               `json:"master_state,omitempty"`
 	Hosts          []etcfiles.HostEntry `json:"-"`
 	Resolv         *etcfiles.Resolv     `json:"-"`
 	Env            []string             `json:"-"`
@@ -86,6 +87,14 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		if in.Env["ECS_CONTAINER_METADATA_URI_V4"] != "" {
 			if env, err = ecsBridgeMasterAdvertise(ctx, &p, env, m, wait, node.WebUIPort); err != nil {
 				return p, err
+			}
+		}
+		if p.MasterState = masterStateDir(s.MasterState, env); p.MasterState != "" {
+			if dir, ok := sparkenv.JavaOption(env, "SPARK_MASTER_OPTS", "spark.deploy.recoveryDirectory"); ok {
+				p.MasterState = dir
+			}
+			for _, o := range masterStateOptions(p.MasterState) {
+				env = sparkenv.AddJavaOption(env, "SPARK_MASTER_OPTS", o.key, o.value)
 			}
 		}
 	case sparkenv.Worker:
@@ -169,7 +178,7 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 // at the short 5-15 s interval for ten minutes instead of one before
 // Spark's 30-90 s interval, and give up after about 50 minutes instead of 11
 // (spark.worker.*RegistrationRetries exist since 4.0; 3.5 ignores them).
-var workerJavaDefaults = []struct{ key, value string }{
+var workerJavaDefaults = []javaOption{
 	{"spark.worker.preferConfiguredMasterAddress", "true"},
 	{"spark.worker.initialRegistrationRetries", "60"},
 	{"spark.worker.maxRegistrationRetries", "100"},

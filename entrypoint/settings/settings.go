@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -41,10 +42,15 @@ type Settings struct {
 	Discovery     string        `default:"auto"`
 	MasterWait    time.Duration `split_words:"true" default:"5m"`
 	FixEtc        bool          `split_words:"true" default:"true"`
+	MasterState   string        `split_words:"true" default:"/var/lib/spark/master"`
 
 	AmbassadorListen string `split_words:"true" default:":7077"`
 	AmbassadorTarget string `split_words:"true"`
 }
+
+// MasterStateOff is the ENTRYPOINT_MASTER_STATE value that keeps no master
+// state.
+const MasterStateOff = "off"
 
 // Load reads the settings from the process environment.
 func Load() (Settings, error) {
@@ -84,6 +90,9 @@ func (s Settings) validate() error {
 	}
 	if s.MasterWait < 0 {
 		return fmt.Errorf("%w: ENTRYPOINT_MASTER_WAIT=%q: must not be negative", ErrInvalid, s.MasterWait)
+	}
+	if s.MasterState != MasterStateOff && !filepath.IsAbs(s.MasterState) {
+		return fmt.Errorf("%w: ENTRYPOINT_MASTER_STATE=%q: want an absolute directory or off", ErrInvalid, s.MasterState)
 	}
 	if strings.TrimSpace(s.User) == "" {
 		return fmt.Errorf("%w: ENTRYPOINT_USER=%q: must name a user", ErrInvalid, s.User)

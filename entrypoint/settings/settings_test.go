@@ -31,8 +31,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load() error = %v", err)
 	}
 	want := Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
-		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true}
-	if s.SignalRewrite != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
+		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master"}
+	if s.MasterState != want.MasterState || s.SignalRewrite != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
 		s.Grace != want.Grace || s.User != want.User || s.Discovery != want.Discovery ||
 		s.MasterWait != want.MasterWait || s.FixEtc != want.FixEtc || s.SignalGroup {
 		t.Errorf("Load() = %+v, want %+v", s, want)
@@ -72,6 +72,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"rewrite unknown signal", "ENTRYPOINT_SIGNAL_REWRITE", "TERM:NOPE", `ENTRYPOINT_SIGNAL_REWRITE`},
 		{"rewrite kill", "ENTRYPOINT_SIGNAL_REWRITE", "KILL:TERM", `KILL`},
 		{"blank user", "ENTRYPOINT_USER", "  ", `ENTRYPOINT_USER`},
+		{"relative master state", "ENTRYPOINT_MASTER_STATE", "state", `ENTRYPOINT_MASTER_STATE="state"`},
+		{"master state not off", "ENTRYPOINT_MASTER_STATE", "false", `ENTRYPOINT_MASTER_STATE="false"`},
 		{"typo", "ENTRYPOINT_GRAEC", "1s", `ENTRYPOINT_GRAEC: no such setting`},
 	}
 	for _, tt := range tests {

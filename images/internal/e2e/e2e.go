@@ -221,13 +221,14 @@ func (r *Resources) teardown() {
 	CheckClean(t, r.Prefix)
 }
 
-// CheckClean fails t if any container or network named with prefix
+// CheckClean fails t if any container, network or volume named with prefix
 // (followed by "-" or "_", as every name these tests make is) is left.
 func CheckClean(t *testing.T, prefix string) {
 	t.Helper()
 	for _, what := range []struct{ kind, name string }{
 		{"containers", "docker ps -a --format {{.Names}}"},
 		{"networks", "docker network ls --format {{.Name}}"},
+		{"volumes", "docker volume ls --format {{.Name}}"},
 	} {
 		argv := strings.Fields(what.name)
 		argv = append(argv[:len(argv)-2], "--filter", "name="+prefix, argv[len(argv)-2], argv[len(argv)-1])

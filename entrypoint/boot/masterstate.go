@@ -1,0 +1,141 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
+)
+
+// A restarted standalone master knows nothing of its workers: each worker
+// finds it again only at its next registration retry, a random 5-15 s
+// after it lost the old one (Worker.scala, hardcoded), so a master that is
+// back in 4 s is fully used again only after up to 20 s. With Spark's
+// FILESYSTEM recovery mode the master writes its workers and applications
+// to a directory and, when it starts and finds them there, tells each one
+// where it now is (MasterChanged); they answer at once, and recovery ends
+// as soon as all have answered. Kept in the container's own file system,
+// the state survives a restart of the same container (docker restart,
+// restart policies, links and compose v1); a volume mounted there carries
+// it over to a new container (the Compose Specification file and the
+// Swarm stack do that).
+
+// masterRecoveryTimeout bounds how long a restarted master waits for
+// workers that do not answer (gone while it was down) before it schedules
+// again. Live workers answer in milliseconds. Spark 3.5 has no such setting
+// and waits spark.worker.timeout (60 s) instead.
+const masterRecoveryTimeout = "15s"
+
+// masterStateOptions are the JVM options that keep the master's state in
+// dir.
+func masterStateOptions(dir string) []javaOption {
+	return []javaOption{
+		{"spark.deploy.recoveryMode", "FILESYSTEM"},
+		{"spark.deploy.recoveryDirectory", dir},
+		{"spark.deploy.recoveryTimeout", masterRecoveryTimeout},
+	}
+}
+
+type javaOption struct{ key, value string }
+
+// masterStateDir is the directory the master keeps its state in, or ""
+// when ENTRYPOINT_MASTER_STATE is off or the user has chosen a recovery
+// mode of their own (ZooKeeper, say), anywhere Spark would read it.
+func masterStateDir(setting string, env []string) string {
+	if setting == settings.MasterStateOff {
+		return ""
+	}
+	const key = "spark.deploy.recoveryMode"
+	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_DAEMON_JAVA_OPTS"} {
+		if strings.Contains(sparkenv.Get(env, name), key) {
+			return ""
+		}
+	}
+	conf := sparkenv.Get(env, "SPARK_CONF_DIR")
+	if conf == "" {
+		conf = filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "conf")
+	}
+	for _, f := range []string{"spark-defaults.conf", "spark-env.sh"} {
+		if b, err := os.ReadFile(filepath.Join(conf, f)); err == nil && strings.Contains(string(b), key) {
+			return ""
+		}
+	}
+	return setting
+}
+
+// errStateNotWritable: the workload user cannot write the state directory.
+var errStateNotWritable = errors.New("not writable by the jvm's user")
+
+// prepareMasterState makes dir a directory the JVM's uid:gid can write:
+// created if missing and, as root, given to that user if it cannot write
+// it yet (a fresh volume is root's). Spark fails to register workers when
+// it cannot write its state, so anything short of a writable directory is
+// an error and the caller starts the master without state.
+func prepareMasterState(dir string, uid, gid int) error {
+	root := os.Geteuid() == 0
+	if err := os.MkdirAll(dir, 0o770); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err == nil && fs.Flags&stRdonly != 0 {
+		return fmt.Errorf("%s: read-only file system", dir)
+	}
+	if writableBy(fi, uid, gid) {
+		return nil
+	}
+	if root {
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := os.Chmod(dir, 0o770); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: %w (uid %d, gid %d)", dir, errStateNotWritable, uid, gid)
+}
+
+// stRdonly is ST_RDONLY of statfs(2)'s f_flags.
+const stRdonly = 1
+
+// writableBy reports whether the permission bits let uid:gid create files
+// in the directory fi describes (the JVM runs with no supplementary
+// groups).
+func writableBy(fi os.FileInfo, uid, gid int) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	perm := fi.Mode().Perm()
+	switch {
+	case uid == 0:
+		return true
+	case int(st.Uid) == uid:
+		return perm&0o300 == 0o300
+	case int(st.Gid) == gid:
+		return perm&0o030 == 0o030
+	}
+	return perm&0o003 == 0o003
+}
+
+// withoutOptions drops the -Dkey=value arguments of opts from a java
+// command line, so that a master whose state cannot be kept starts as if
+// it had never been asked to keep it, without asking the launcher again.
+func withoutOptions(argv []string, opts []javaOption) []string {
+	return slices.DeleteFunc(slices.Clone(argv), func(a string) bool {
+		return slices.ContainsFunc(opts, func(o javaOption) bool { return a == "-D"+o.key+"="+o.value })
+	})
+}
