@@ -2,6 +2,8 @@
 # Benchmarks the entrypoint's pure init mode (bin/entrypoint -- CMD) against
 # Debian's tini and dumb-init with the harness in scripts/initbench, and
 # writes the supervisor section of BENCHMARKS.md (other sections are kept).
+# scripts/initbench/gofloor, the least a Go supervisor does, is measured with
+# them as a reference row: the floor no init written in Go gets below.
 #
 # usage: scripts/bench.sh [-q] [-o FILE]
 #   -q       quick: fewer trials (noisier, about a minute)
@@ -33,6 +35,10 @@ trap 'rm -rf "$work"' EXIT
 cd "$root"
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
 go build -o "$work/initbench" ./scripts/initbench
+# The Go floor: the least a Go supervisor does, built like bin/entrypoint and
+# reported as a reference (scripts/initbench/gofloor).
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/gofloor" ./scripts/initbench/gofloor
 
 IFS=';' read -r -a others <<<"${BENCH_INITS:-tini --;dumb-init --}"
-"$work/initbench" "${quick[@]}" -o "$out" "$root/bin/entrypoint --" "${others[@]}"
+"$work/initbench" "${quick[@]}" -o "$out" -ref "$work/gofloor --" -ref "$work/gofloor -all --" \
+    "$root/bin/entrypoint --" "${others[@]}"

@@ -12,7 +12,11 @@
 // kernel is needed.  The PID-1 measurements run each init as PID 1 of a new
 // PID namespace with its own /proc, the way a container runtime starts it.
 //
-// usage: initbench [-quick] [-o FILE] [-label NAME] PREFIX [PREFIX...]
+// A -ref PREFIX (scripts/initbench/gofloor, the least a Go supervisor does)
+// is measured the same way but reported apart, as the floor a Go init cannot
+// get below; it reaps no orphans, so it skips the storm.
+//
+// usage: initbench [-quick] [-o FILE] [-ref PREFIX]... PREFIX [PREFIX...]
 package main
 
 import (
@@ -28,9 +32,11 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "fewer trials: a noisier run in about a minute")
 	out := flag.String("o", "BENCHMARKS.md", "Markdown file whose supervisor section is replaced")
+	var refs refList
+	flag.Var(&refs, "ref", "a reference prefix, reported apart from the inits and not held to the targets (repeatable)")
 	flag.StringVar(&only, "only", "", "comma-separated subset of startup,rss,storm,sigterm to run (the report is then partial)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: initbench [-quick] [-o FILE] PREFIX [PREFIX...]\n"+
+		fmt.Fprintln(os.Stderr, "usage: initbench [-quick] [-o FILE] [-ref PREFIX]... PREFIX [PREFIX...]\n"+
 			"  the first PREFIX is ours, e.g. 'bin/entrypoint --'; the others are compared with it")
 		flag.PrintDefaults()
 	}
@@ -50,11 +56,17 @@ func main() {
 	var rows []result
 	failed := 0
 	for _, p := range flag.Args() {
-		r := measureInit(strings.Fields(p), sz)
+		r := measureInit(strings.Fields(p), sz, false)
 		failed += r.failures
 		rows = append(rows, r)
 	}
-	if err := writeReport(*out, rows, sz); err != nil {
+	var refRows []result
+	for _, p := range refs {
+		r := measureInit(strings.Fields(p), sz, true)
+		failed += r.failures
+		refRows = append(refRows, r)
+	}
+	if err := writeReport(*out, rows, refRows, sz); err != nil {
 		fmt.Fprintf(os.Stderr, "initbench: %v\n", err)
 		os.Exit(1)
 	}
@@ -63,6 +75,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "initbench: %d measurement(s) failed\n", failed)
 		os.Exit(1)
 	}
+}
+
+// refList collects the -ref flags.
+type refList []string
+
+func (l *refList) String() string { return strings.Join(*l, ";") }
+
+func (l *refList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("empty -ref")
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 // only, when set, limits the measurements run.
@@ -100,10 +125,11 @@ type result struct {
 	term     termResult
 	failures int
 	notes    []string
+	ref      bool // a reference program, not an init: no storm, no targets
 }
 
-func measureInit(prefix []string, sz sizes) result {
-	r := result{prefix: prefix}
+func measureInit(prefix []string, sz sizes, ref bool) result {
+	r := result{prefix: prefix, ref: ref}
 	name := strings.Join(prefix, " ")
 	fmt.Printf("== %s\n", name)
 	var err error
@@ -117,7 +143,7 @@ func measureInit(prefix []string, sz sizes) result {
 		r.fail("rss: %v", err)
 	}
 	fmt.Printf("rss: VmRSS %.0f kB, Pss %.0f kB\n", r.rss.vmrss.median, r.rss.pss.median)
-	if !want("storm") {
+	if !want("storm") || ref {
 	} else if r.storm, err = measureStorm(prefix, sz); err != nil {
 		r.fail("storm: %v", err)
 	}

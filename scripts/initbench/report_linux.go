@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -27,9 +28,9 @@ const (
 	targetAddedUs       = 100
 )
 
-func writeReport(path string, rows []result, sz sizes) error {
+func writeReport(path string, rows, refs []result, sz sizes) error {
 	var b bytes.Buffer
-	section(&b, rows, sz)
+	section(&b, rows, refs, sz)
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -67,7 +68,7 @@ func splice(old, sec []byte) []byte {
 	return []byte(strings.TrimRight(s, "\n") + "\n\n" + string(sec))
 }
 
-func section(b *bytes.Buffer, rows []result, sz sizes) {
+func section(b *bytes.Buffer, rows, refs []result, sz sizes) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("%s\n\n%s\n\n", heading, beginMark)
 	w("Written by `make bench` (`scripts/bench.sh`, the Go harness in `scripts/initbench`), %s run.\n", sz.name)
@@ -77,6 +78,15 @@ func section(b *bytes.Buffer, rows []result, sz sizes) {
 		uname(), runtime.NumCPU(), loadavg())
 	for _, r := range rows {
 		w("- `%s`: %s\n", strings.Join(r.prefix, " "), describe(r.prefix[0]))
+	}
+	for i, r := range refs {
+		if i > 0 && r.prefix[0] == refs[0].prefix[0] {
+			w("- reference `%s`: the same program\n", refName(r))
+			continue
+		}
+		w("- reference `%s`: %s; `scripts/initbench/gofloor` built like the entrypoint: starts the command with os/exec,\n"+
+			"  relays SIGTERM and SIGINT (with `-all`: every signal the entrypoint relays) and exits with its status, nothing else\n",
+			refName(r), describe(r.prefix[0]))
 	}
 	w("\n| init | startup ÷ /bin/true | added µs | init CPU µs | VmRSS kB | Pss kB | burst drain ms | CPU ms / 10k reaps | zombies left | exit 42 through storm | race rounds exact | SIGTERM latency µs | added µs | stop µs |\n")
 	w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
@@ -90,6 +100,12 @@ func section(b *bytes.Buffer, rows []result, sz sizes) {
 			r.rss.vmrss.median, r.rss.pss.median,
 			r.storm.drainMs.median, r.storm.drainMs.min, r.storm.drainMs.max, r.storm.cpuMsPer10k.median,
 			r.storm.leftMax, r.storm.exitOK, r.storm.rounds, r.storm.raceOK, r.storm.races,
+			r.term.latency.median, r.term.latency.min, r.term.latency.max, r.term.addedUs.median, r.term.stopUs.median)
+	}
+	for _, r := range refs {
+		w("| *reference:* `%s` | %.2f (%.2f–%.2f) | %.0f | %.0f | %.0f | %.0f | — | — | — | — | — | %.0f (%.0f–%.0f) | %.0f | %.0f |\n",
+			refName(r), r.start.ratio.median, r.start.ratio.min, r.start.ratio.max, r.start.addedUs.median, r.start.cpuUs.median,
+			r.rss.vmrss.median, r.rss.pss.median,
 			r.term.latency.median, r.term.latency.min, r.term.latency.max, r.term.addedUs.median, r.term.stopUs.median)
 	}
 	w("\nMedians, min–max in brackets. /bin/true alone took %.0f µs (median) in this run; no-init SIGTERM delivery %.0f µs.\n",
@@ -115,12 +131,50 @@ func section(b *bytes.Buffer, rows []result, sz sizes) {
 		lost := (ours.storm.rounds - ours.storm.exitOK) + (ours.storm.races - ours.storm.raceOK)
 		w("- 0 zombies left, 0 lost statuses: %d left, %d lost: %s\n", ours.storm.leftMax, lost, check(ours.storm.leftMax == 0 && lost == 0))
 	}
-	for _, r := range rows {
+	floor(w, rows, refs)
+	for _, r := range append(append([]result(nil), rows...), refs...) {
 		for _, n := range r.notes {
 			w("\n**%s failed:** %s\n", strings.Join(r.prefix, " "), n)
 		}
 	}
 	w("%s\n", endMark)
+}
+
+// floor states, from this run's reference rows, how far a Go init can get:
+// the first reference is the least a Go supervisor does, so what it misses
+// no Go init can meet, and what ours adds above it is ours to cut.
+func floor(w func(string, ...any), rows, refs []result) {
+	if len(refs) == 0 || len(rows) == 0 {
+		return
+	}
+	ours := rows[0]
+	w("\nGo floor (reference rows: no orphan reaping, so no storm; held to no target):\n\n")
+	for _, f := range refs {
+		w("- `%s`: startup ratio %.2f, init CPU %.0f µs, VmRSS %.0f kB, SIGTERM added %.0f µs; ours is %+.2f in ratio, %+.0f µs CPU, %+.0f kB above it\n",
+			refName(f), f.start.ratio.median, f.start.cpuUs.median, f.rss.vmrss.median, f.term.addedUs.median,
+			ours.start.ratio.median-f.start.ratio.median, ours.start.cpuUs.median-f.start.cpuUs.median,
+			ours.rss.vmrss.median-f.rss.vmrss.median)
+	}
+	if len(rows) < 2 {
+		return
+	}
+	f, tini := refs[0], rows[1]
+	limit := tini.start.ratio.median + targetRatioOverTini
+	if f.start.ratio.median > limit {
+		w("- the startup target (tini's %.2f + %.1f = %.2f) is below the Go floor itself (%.2f, %+.2f over): no init written in Go meets it here;\n"+
+			"  of ours, %.2f is the floor's and %.2f what the entrypoint adds to it\n",
+			tini.start.ratio.median, targetRatioOverTini, limit, f.start.ratio.median, f.start.ratio.median-limit,
+			f.start.ratio.median, ours.start.ratio.median-f.start.ratio.median)
+		return
+	}
+	w("- the startup target (tini's %.2f + %.1f = %.2f) is above the Go floor (%.2f): a Go init can meet it here; ours is %+.2f from it\n",
+		tini.start.ratio.median, targetRatioOverTini, limit, f.start.ratio.median, ours.start.ratio.median-limit)
+}
+
+// refName is a reference's prefix with the program's directory left out:
+// the harness builds it in a temporary one.
+func refName(r result) string {
+	return strings.Join(append([]string{filepath.Base(r.prefix[0])}, r.prefix[1:]...), " ")
 }
 
 func uname() string {
