@@ -143,7 +143,7 @@ func roleSupervisor() int {
 //	SUPTEST_EXIT_NOW    exit with this code right after getting ready
 func roleRecord() int {
 	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, relayed...)
+	signal.Notify(sigs, relayed()...)
 	file := os.Getenv("SUPTEST_FILE")
 	f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -5,6 +5,7 @@ package supervisor
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -203,16 +204,17 @@ func inheritedFD(fd int) bool {
 	return e == 0 && flags&syscall.FD_CLOEXEC == 0
 }
 
-// maxInherited returns the highest inherited descriptor number, or 2.  It
-// reads the directory with plain system calls: os.ReadDir's file, buffers
-// and sorting cost more than the few entries are worth on every start.
-func maxInherited() int {
-	max := 2
+// inheritedFDs lists the inherited descriptors above 2, in increasing
+// order.  It reads the directory with plain system calls: os.ReadDir's
+// file, buffers and sorting cost more than the few entries are worth on
+// every start.
+func inheritedFDs() []int {
 	dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return max
+		return nil
 	}
 	defer syscall.Close(dir)
+	var fds []int
 	var buf [4096]byte
 	var names []string
 	for {
@@ -221,13 +223,14 @@ func maxInherited() int {
 			continue
 		}
 		if err != nil || n <= 0 {
-			return max
+			slices.Sort(fds)
+			return fds
 		}
 		_, _, names = syscall.ParseDirent(buf[:n], -1, names[:0])
 		for _, name := range names {
 			fd, err := strconv.Atoi(name)
-			if err == nil && fd > max && inheritedFD(fd) {
-				max = fd
+			if err == nil && fd > 2 && inheritedFD(fd) {
+				fds = append(fds, fd)
 			}
 		}
 	}

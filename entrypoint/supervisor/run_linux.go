@@ -227,7 +227,7 @@ var (
 func relayedSignals() <-chan os.Signal {
 	relayOnce.Do(func() {
 		relayCh = make(chan os.Signal, 64)
-		signal.Notify(relayCh, relayed...)
+		signal.Notify(relayCh, relayed()...)
 	})
 	for {
 		select {
@@ -326,12 +326,11 @@ func (s *sup) startWaiter() (<-chan report, error) {
 // as tini and dumb-init pass them.
 func inheritedFiles() []uintptr {
 	files := []uintptr{0, 1, 2}
-	for fd, last := 3, maxInherited(); fd <= last; fd++ {
-		if inheritedFD(fd) {
-			files = append(files, uintptr(fd))
-		} else {
+	for _, fd := range inheritedFDs() {
+		for len(files) < fd {
 			files = append(files, ^uintptr(0)) // closed in the child
 		}
+		files = append(files, uintptr(fd))
 	}
 	return files
 }

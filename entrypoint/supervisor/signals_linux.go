@@ -8,7 +8,9 @@ import (
 	"syscall"
 )
 
-// relayed lists the signals the supervisor catches and forwards.
+// relayed lists the signals the supervisor catches and forwards.  It is built
+// on use, not at package initialisation, which every start of the binary
+// pays, whatever its subcommand.
 //
 // Left out on purpose:
 //   - SIGKILL and SIGSTOP cannot be caught.
@@ -22,22 +24,19 @@ import (
 //   - 32 and 33 are reserved by the C library for its threads.
 //
 // SIGTTIN and SIGTTOU are caught but dropped (see ignored).
-var relayed = func() []os.Signal {
-	skip := map[syscall.Signal]bool{
-		syscall.SIGKILL: true, syscall.SIGSTOP: true, syscall.SIGCHLD: true,
-		syscall.SIGURG: true, syscall.SIGPIPE: true,
-		syscall.SIGSEGV: true, syscall.SIGBUS: true, syscall.SIGFPE: true,
-		syscall.SIGILL: true, syscall.SIGTRAP: true, syscall.SIGSYS: true,
-	}
-	var s []os.Signal
+func relayed() []os.Signal {
+	s := make([]os.Signal, 0, 64)
 	for n := syscall.Signal(1); n <= 64; n++ {
-		if skip[n] || n == 32 || n == 33 {
+		switch n {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE,
+			syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS,
+			32, 33:
 			continue
 		}
 		s = append(s, n)
 	}
 	return s
-}()
+}
 
 // ignored are caught and dropped rather than forwarded.  A PID 1 that touches
 // the terminal from a background process group would otherwise be stopped by
@@ -55,8 +54,8 @@ func isStop(s syscall.Signal) bool {
 
 // signalName gives a short name for logs.
 func signalName(s syscall.Signal) string {
-	if n, ok := sigNames[s]; ok {
-		return n
+	if s > 0 && int(s) < len(sigNames) && sigNames[s] != "" {
+		return sigNames[s]
 	}
 	if s >= 34 && s <= 64 {
 		return "SIGRT" + strconv.Itoa(int(s))
@@ -64,7 +63,8 @@ func signalName(s syscall.Signal) string {
 	return "signal " + strconv.Itoa(int(s))
 }
 
-var sigNames = map[syscall.Signal]string{
+// sigNames is an array, not a map, so that it costs nothing at start-up.
+var sigNames = [...]string{
 	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
 	syscall.SIGILL: "SIGILL", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
 	syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL",

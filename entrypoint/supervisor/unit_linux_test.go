@@ -38,7 +38,7 @@ func TestStatusOf(t *testing.T) {
 }
 
 func TestRelayedSignals(t *testing.T) {
-	for _, s := range relayed {
+	for _, s := range relayed() {
 		switch s {
 		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE:
 			t.Errorf("relayed contains %v", s)
@@ -47,7 +47,7 @@ func TestRelayedSignals(t *testing.T) {
 	for _, s := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGPWR, syscall.SIGCONT, syscall.SIGALRM,
 		syscall.SIGTTIN, syscall.SIGTTOU, 34, 64} {
-		if !slices.Contains(relayed, os.Signal(s)) {
+		if !slices.Contains(relayed(), os.Signal(s)) {
 			t.Errorf("relayed lacks %s", signalName(s))
 		}
 	}
@@ -173,5 +173,27 @@ func TestFixedAddress(t *testing.T) {
 	defer f.Close()
 	if got, want := fixedAddress(), f.Type == elf.ET_EXEC; got != want {
 		t.Errorf("fixedAddress() = %v, but this test binary's ELF type is %v", got, f.Type)
+	}
+}
+
+func TestSignalName(t *testing.T) {
+	cases := []struct {
+		sig  syscall.Signal
+		want string
+	}{
+		{syscall.SIGHUP, "SIGHUP"},
+		{syscall.SIGTERM, "SIGTERM"},
+		{syscall.SIGSYS, "SIGSYS"},
+		{34, "SIGRT34"},
+		{64, "SIGRT64"},
+		{32, "signal 32"},
+		{0, "signal 0"},
+		{65, "signal 65"},
+		{-1, "signal -1"},
+	}
+	for _, c := range cases {
+		if got := signalName(c.sig); got != c.want {
+			t.Errorf("signalName(%d) = %q, want %q", int(c.sig), got, c.want)
+		}
 	}
 }

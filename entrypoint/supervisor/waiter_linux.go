@@ -55,7 +55,7 @@ func Waiter(args []string) int {
 	// must not kill the waiter before it has reported the status; the
 	// supervisor forwards to the workload's own pid or group instead.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, relayed...)
+	signal.Notify(sigs, relayed()...)
 	go func() {
 		for range sigs {
 		}
