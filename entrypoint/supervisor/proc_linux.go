@@ -94,6 +94,12 @@ func others(pid1 bool) (live []int, all int) {
 			return l, a
 		}
 	}
+	if pid1 && syscall.Kill(-1, 0) == syscall.ESRCH {
+		// kill(-1) found no process but us in the namespace, zombies
+		// included: nothing to read /proc for, which costs a file per
+		// process.
+		return nil, 0
+	}
 	procs := readProcs()
 	if pid1 {
 		for _, p := range procs {
