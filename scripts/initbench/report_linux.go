@@ -84,9 +84,13 @@ func section(b *bytes.Buffer, rows, refs []result, sz sizes) {
 			w("- reference `%s`: the same program\n", refName(r))
 			continue
 		}
-		w("- reference `%s`: %s; `scripts/initbench/gofloor` built like the entrypoint: starts the command with os/exec,\n"+
+		size := "not found"
+		if fi, err := os.Stat(r.prefix[0]); err == nil {
+			size = fmt.Sprintf("%d KB", fi.Size()/1024)
+		}
+		w("- reference `%s`: %s, `scripts/initbench/gofloor` built like the entrypoint: starts the command with os/exec,\n"+
 			"  relays SIGTERM and SIGINT (with `-all`: every signal the entrypoint relays) and exits with its status, nothing else\n",
-			refName(r), describe(r.prefix[0]))
+			refName(r), size)
 	}
 	w("\n| init | startup ÷ /bin/true | added µs | init CPU µs | VmRSS kB | Pss kB | burst drain ms | CPU ms / 10k reaps | zombies left | exit 42 through storm | race rounds exact | SIGTERM latency µs | added µs | stop µs |\n")
 	w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
@@ -155,10 +159,13 @@ func floor(w func(string, ...any), rows, refs []result) {
 			ours.start.ratio.median-f.start.ratio.median, ours.start.cpuUs.median-f.start.cpuUs.median,
 			ours.rss.vmrss.median-f.rss.vmrss.median)
 	}
+	f := refs[0]
+	w("- the other targets, against the floor: VmRSS %.0f kB (ours %.0f, target ≤ %d); SIGTERM added %.0f µs (ours %.0f, target ≤ %d)\n",
+		f.rss.vmrss.median, ours.rss.vmrss.median, targetRSSkB, f.term.addedUs.median, ours.term.addedUs.median, targetAddedUs)
 	if len(rows) < 2 {
 		return
 	}
-	f, tini := refs[0], rows[1]
+	tini := rows[1]
 	limit := tini.start.ratio.median + targetRatioOverTini
 	if f.start.ratio.median > limit {
 		w("- the startup target (tini's %.2f + %.1f = %.2f) is below the Go floor itself (%.2f, %+.2f over): no init written in Go meets it here;\n"+
