@@ -3,7 +3,7 @@
 # Debian's tini and dumb-init with the harness in scripts/initbench, and
 # writes the supervisor section of BENCHMARKS.md (other sections are kept).
 # scripts/initbench/gofloor, the least a Go supervisor does, is measured with
-# them as a reference row: the floor no init written in Go gets below.
+# them as a reference row: the floor of an init written in Go.
 #
 # usage: scripts/bench.sh [-q] [-o FILE]
 #   -q       quick: fewer trials (noisier, about a minute)

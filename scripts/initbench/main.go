@@ -13,8 +13,8 @@
 // PID namespace with its own /proc, the way a container runtime starts it.
 //
 // A -ref PREFIX (scripts/initbench/gofloor, the least a Go supervisor does)
-// is measured the same way but reported apart, as the floor a Go init cannot
-// get below; it reaps no orphans, so it skips the storm.
+// is measured the same way but reported apart, as the floor of an init
+// written in Go; it reaps no orphans, so it skips the storm.
 //
 // usage: initbench [-quick] [-o FILE] [-ref PREFIX]... PREFIX [PREFIX...]
 package main

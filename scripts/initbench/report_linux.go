@@ -144,9 +144,10 @@ func section(b *bytes.Buffer, rows, refs []result, sz sizes) {
 	w("%s\n", endMark)
 }
 
-// floor states, from this run's reference rows, how far a Go init can get:
-// the first reference is the least a Go supervisor does, so what it misses
-// no Go init can meet, and what ours adds above it is ours to cut.
+// floor states, from this run's reference rows, how far a Go init gets: the
+// first reference is a minimal Go supervisor, so a target it misses is out
+// of reach of the runtime, os/exec and os/signal alone, and what ours adds
+// above it is ours to cut.
 func floor(w func(string, ...any), rows, refs []result) {
 	if len(refs) == 0 || len(rows) == 0 {
 		return
@@ -168,13 +169,13 @@ func floor(w func(string, ...any), rows, refs []result) {
 	tini := rows[1]
 	limit := tini.start.ratio.median + targetRatioOverTini
 	if f.start.ratio.median > limit {
-		w("- the startup target (tini's %.2f + %.1f = %.2f) is below the Go floor itself (%.2f, %+.2f over): no init written in Go meets it here;\n"+
+		w("- the startup target (tini's %.2f + %.1f = %.2f) is below the Go floor itself (%.2f, %+.2f over): a minimal Go supervisor misses it here;\n"+
 			"  of ours, %.2f is the floor's and %.2f what the entrypoint adds to it\n",
 			tini.start.ratio.median, targetRatioOverTini, limit, f.start.ratio.median, f.start.ratio.median-limit,
 			f.start.ratio.median, ours.start.ratio.median-f.start.ratio.median)
 		return
 	}
-	w("- the startup target (tini's %.2f + %.1f = %.2f) is above the Go floor (%.2f): a Go init can meet it here; ours is %+.2f from it\n",
+	w("- the startup target (tini's %.2f + %.1f = %.2f) is above the Go floor (%.2f): a minimal Go supervisor meets it here; ours is %+.2f from it\n",
 		tini.start.ratio.median, targetRatioOverTini, limit, f.start.ratio.median, ours.start.ratio.median-limit)
 }
 

@@ -39,7 +39,7 @@ func TestFloor(t *testing.T) {
 		want       string // a phrase the verdict must hold
 	}{
 		{"floor misses the target", 3.5, "is below the Go floor itself (3.50, +0.50 over)"},
-		{"floor meets the target", 2.5, "is above the Go floor (2.50): a Go init can meet it here; ours is +3.00 from it"},
+		{"floor meets the target", 2.5, "is above the Go floor (2.50): a minimal Go supervisor meets it here; ours is +3.00 from it"},
 	}
 	for _, c := range cases {
 		var b strings.Builder

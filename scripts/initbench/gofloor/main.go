@@ -1,9 +1,9 @@
-// Command gofloor is the least any Go supervisor does: start a command with
+// Command gofloor is the least a Go supervisor does: start a command with
 // os/exec, relay SIGTERM and SIGINT to it, and exit with its status.  It
 // reaps nothing but its own child, logs nothing and reads no settings.
 // initbench measures it next to the inits as a reference: what Go's runtime
-// start, os/exec and os/signal cost on their own, which no init written in
-// Go gets below.
+// start, os/exec and os/signal cost on their own, the floor of an init
+// written in Go.
 //
 // With -all it relays every catchable signal, as the entrypoint does; Go's
 // runtime enables each one with a round trip to its signal thread, so the
