@@ -65,8 +65,8 @@ func readProcs() []procEntry {
 // `unshare -p` without --mount-proc it does not, and pids read from it would
 // name processes outside the container.  /proc/self names our pid as that
 // /proc's namespace sees it (and is missing when it cannot see us); reading
-// the link costs one system call where /proc/self/stat costs three and a
-// formatted record.
+// the link costs one system call where reading /proc/self/stat costs four
+// and a formatted record.
 func procMatches() bool {
 	self, err := os.Readlink("/proc/self")
 	if err != nil {
@@ -212,7 +212,7 @@ func inheritedFD(fd int) bool {
 
 // inheritedFDs lists the inherited descriptors above 2, in increasing
 // order.  It reads the directory with plain system calls: os.ReadDir's
-// file, buffers and sorting cost more than the few entries are worth on
+// file and directory buffers cost more than the few entries are worth on
 // every start.
 func inheritedFDs() []int {
 	dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
