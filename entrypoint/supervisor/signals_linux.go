@@ -21,7 +21,11 @@ import (
 //     writing a log line to a closed pipe, and those must not reach the JVM.
 //   - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS are synchronous
 //     faults; tini leaves them unblocked for the same reason.
-//   - 32 and 33 are reserved by the C library for its threads.
+//   - 32 and 33 (glibc) and 34 (musl) are reserved by C libraries for their
+//     threads, and Go's runtime never delivers them to a channel: 34 was
+//     listed here once and its Notify silently did nothing.  Sent to an
+//     entrypoint that is not PID 1 they end it by their default action
+//     (as PID 1 the kernel drops them); no workload uses them.
 //
 // SIGTTIN and SIGTTOU are caught but dropped (see ignored).
 func relayed() []os.Signal {
@@ -30,7 +34,7 @@ func relayed() []os.Signal {
 		switch n {
 		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE,
 			syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS,
-			32, 33:
+			32, 33, 34:
 			continue
 		}
 		s = append(s, n)
