@@ -123,12 +123,10 @@ func exitStatus(status int) error {
 
 // startNode is the whole start of a master or worker.
 func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) error {
-	ctx, stop, caught := stopContext()
-	p, err := plan(ctx, role, s, systemInputs(), log, true)
-	stop()
-	if sig := caught(); sig != 0 {
-		log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
-		return ExitStatus(128 + int(sig))
+	var p Plan
+	var err error
+	if sig := untilStopped(func(ctx context.Context) { p, err = plan(ctx, role, s, systemInputs(), log, true) }); sig != 0 {
+		return stoppedEarly(log, sig)
 	}
 	if err != nil {
 		return err
@@ -156,12 +154,8 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	}
 	p = bound
 	if p.Master != nil && s.MasterWait > 0 {
-		ctx, stop, caught := stopContext()
-		awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log)
-		stop()
-		if sig := caught(); sig != 0 {
-			log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
-			return ExitStatus(128 + int(sig))
+		if sig := untilStopped(func(ctx context.Context) { awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log) }); sig != 0 {
+			return stoppedEarly(log, sig)
 		}
 	}
 	uid, gid := os.Geteuid(), os.Getegid()
@@ -201,6 +195,21 @@ func javaCommand(p Plan) ([]string, []string, error) {
 	env = sparkenv.WithScalaVersion(env)
 	java, err := p.Node.JavaCommand(ctx, env)
 	return java, env, err
+}
+
+// untilStopped runs wait with a context that SIGTERM or SIGINT cancels and
+// returns the signal that did, or 0.
+func untilStopped(wait func(ctx context.Context)) syscall.Signal {
+	ctx, stop, caught := stopContext()
+	wait(ctx)
+	stop()
+	return caught()
+}
+
+// stoppedEarly is the exit of a node stopped before its JVM started.
+func stoppedEarly(log zerolog.Logger, sig syscall.Signal) error {
+	log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
+	return ExitStatus(128 + int(sig))
 }
 
 // stopContext is cancelled by SIGTERM or SIGINT, so a container stopped
