@@ -65,9 +65,11 @@ func TestJVMCrashAtStart(t *testing.T) {
 			name := fmt.Sprintf("%s-%d", prefix, i)
 			res.Container(name)
 			// SPARK_MASTER_URL on the container's own loopback: discovery
-			// is immediate and nothing outside is dialled.
+			// is immediate and nothing outside is dialled. Nothing listens
+			// there, so ENTRYPOINT_MASTER_WAIT cuts the wait for the
+			// master's port short and the JVM starts after a second.
 			e2e.Run(t, "docker", "run", "-d", "--name", name, "-e", "SPARK_MASTER_URL=spark://127.0.0.1:7077",
-				"-e", "SPARK_WORKER_OPTS="+tt.opts, "snufkin/spark-worker")
+				"-e", "ENTRYPOINT_MASTER_WAIT=1s", "-e", "SPARK_WORKER_OPTS="+tt.opts, "snufkin/spark-worker")
 			status := strings.TrimSpace(e2e.Run(t, "docker", "wait", name))
 			logs, _ := e2e.Try("docker", "logs", name)
 			base := "0"
