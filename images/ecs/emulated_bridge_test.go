@@ -92,6 +92,21 @@ func TestECSEmulatedBridge(t *testing.T) {
 	}
 	m.OK("job", job(inst0))
 
+	// A worker task's essential container dies (SIGKILL): the agent stops
+	// the rest of the task and the ECS service starts a replacement on
+	// the same instance, the only one whose fixed host ports are free.
+	victim := workers[0]
+	e2e.CheckWorkerKillAt(t, m, ui, e2e.Workers, victim.container("spark-worker"), []string{insts[0].dnsName}, func() string {
+		for _, c := range victim.containers {
+			if c.def.Name != "spark-worker" {
+				e2e.Run(t, "docker", "stop", c.name) // the agent stops the rest of the task
+			}
+		}
+		emu.stoppedBridge(victim)
+		workers[0] = emu.runBridgeTasks([]*instance{insts[0]}, workerTD)[0]
+		return workers[0].container("spark-worker")
+	})
+
 	// The ECS service replaces the master task; the scheduler puts the new
 	// one on another instance, and Cloud Map follows.
 	inst4 := emu.newInstance(e2e.Workers+1, masterTD, true)

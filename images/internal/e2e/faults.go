@@ -171,9 +171,16 @@ func watch(t *testing.T, uiPort string, timeout time.Duration, done func(MasterJ
 // (ALIVE, want in all), and records kill=ok in m.
 func CheckWorkerKill(t *testing.T, m *Matrix, uiPort string, want int, victim string, replace func() string) (string, bool) {
 	t.Helper()
+	return CheckWorkerKillAt(t, m, uiPort, want, victim, IPs(t, victim), replace)
+}
+
+// CheckWorkerKillAt is CheckWorkerKill for a worker that registered under
+// one of hosts rather than its container's addresses (an ECS bridge-mode
+// worker advertises its instance's name).
+func CheckWorkerKillAt(t *testing.T, m *Matrix, uiPort string, want int, victim string, hosts []string, replace func() string) (string, bool) {
+	t.Helper()
 	m.Set("kill", "fail")
 	before := MasterState(t, uiPort)
-	hosts := IPs(t, victim)
 	var dead string
 	var old []string
 	for _, w := range before.Workers {
