@@ -155,8 +155,10 @@ section=$(
   echo "Floor N: the bare JVMs in plain containers, no entrypoint: \`spark-class ...Master\`, then once it"
   echo "answers, N \`spark-class ...Worker spark://<ip>:7077\` at once; docker run to N ALIVE in the master's"
   echo "/json/. Formation: \`up\` to N workers ALIVE (docker run --link: master and workers started at"
-  echo "once; Compose Spec: \`docker-compose up -d --scale worker=N\`, workers after the master's"
-  echo "healthcheck). Recovery: the master restarted on a new address to 3 workers ALIVE again."
+  echo "once; Compose Spec: \`docker-compose up -d --scale worker=N\`; both: each worker's JVM starts"
+  echo "once the master accepts connections). Recovery: the master restarted on a new address to 3"
+  echo "workers ALIVE again (it finds them in its state directory, ENTRYPOINT_MASTER_STATE: the same"
+  echo "container for links, the master-state volume for Compose Spec)."
   echo "Targets: formation within floor N + 1.5 s; recovery ≤ 15 s."
   echo
   echo "| measure | time | target | within |"
@@ -164,7 +166,7 @@ section=$(
   echo "| floor: bare master up | $(stats "${R[floor_master]}") | | |"
   for n in $sizes; do
     local_target=$(awk -v f="$(med "${R[floor_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
-    echo "| floor N=$n: bare master, then $n bare workers ALIVE | $(stats "${R[floor_$n]}") | | |"
+    echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE | $(stats "${R[floor_$n]}") | | |"
     echo "| formation, docker run --link, N=$n | $(stats "${R[links_$n]}") | $local_target s | $(verdict "${R[links_$n]}" "$local_target") |"
     echo "| formation, Compose Spec up --scale worker=$n | $(stats "${R[compose_$n]}") | $local_target s | $(verdict "${R[compose_$n]}" "$local_target") |"
   done

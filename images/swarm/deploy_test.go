@@ -43,10 +43,17 @@ func TestStackDeploy(t *testing.T) {
 		// The stack's network goes once its containers are gone.
 		for i := 0; i < 60; i++ {
 			if out, _ := e2e.Try("docker", "network", "ls", "-q", "-f", "name="+stack+"_"); strings.TrimSpace(out) == "" {
-				// docker stack rm keeps the stack's volumes.
-				if out, err := e2e.Try("docker", "volume", "rm", stack+"_master-state"); err != nil {
-					t.Errorf("docker volume rm %s_master-state: %v\n%s", stack, err, out)
+				// docker stack rm keeps the stack's volumes, in use until
+				// the last container of the master is gone.
+				var out string
+				var err error
+				for j := 0; j < 60; j++ {
+					if out, err = e2e.Try("docker", "volume", "rm", stack+"_master-state"); err == nil {
+						return
+					}
+					time.Sleep(time.Second)
 				}
+				t.Errorf("docker volume rm %s_master-state: %v\n%s", stack, err, out)
 				return
 			}
 			time.Sleep(time.Second)
