@@ -41,4 +41,4 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/gofloor" ./scripts/i
 
 IFS=';' read -r -a others <<<"${BENCH_INITS:-tini --;dumb-init --}"
 "$work/initbench" "${quick[@]}" -o "$out" -ref "$work/gofloor --" -ref "$work/gofloor -all --" \
-    "$root/bin/entrypoint --" "${others[@]}"
+    "./bin/entrypoint --" "${others[@]}"
