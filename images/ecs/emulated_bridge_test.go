@@ -43,21 +43,9 @@ func TestECSEmulatedBridge(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "ecs-emulated-bridge")
 	start := time.Now()
-	masterTD := load(t, "master-bridge.json")
-	workerTD := load(t, "worker-bridge.json")
-	amb := containerNamed(t, workerTD, "ambassador")
-	srvName, ok := amb.env("SPARK_MASTER_SRV")
-	if !ok {
-		t.Fatal("worker-bridge.json: the ambassador has no SPARK_MASTER_SRV")
-	}
-	service, namespace, _ := strings.Cut(srvName, ".")
+	masterTD, workerTD, emu := setUp(t, "bridge", "ambassador")
+	service, namespace := emu.service, emu.namespace
 	masterDef := containerNamed(t, masterTD, "spark-master")
-
-	tmp := t.TempDir()
-	agentBin := buildAgent(t, tmp)
-	prefix := e2e.Name("ecsb")
-	res := e2e.NewResources(t, prefix)
-	emu := newEmulator(t, res, tmp, prefix, agentBin, true)
 	t.Logf("instances on the default bridge; agent (metadata, resolver) %s", emu.agentIP)
 
 	rpcPort := hostPortOf(t, masterDef, 7077)

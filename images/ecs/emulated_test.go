@@ -61,20 +61,8 @@ func TestECSEmulated(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "ecs-emulated")
 	start := time.Now()
-	masterTD := load(t, "master-awsvpc.json")
-	workerTD := load(t, "worker-awsvpc.json")
-	workerDef := containerNamed(t, workerTD, "spark-worker")
-	srvName, ok := workerDef.env("SPARK_MASTER_SRV")
-	if !ok {
-		t.Fatal("worker-awsvpc.json: no SPARK_MASTER_SRV")
-	}
-	service, namespace, _ := strings.Cut(srvName, ".")
-
-	tmp := t.TempDir() // before the containers' teardown, so removed after it
-	agentBin := buildAgent(t, tmp)
-	prefix := e2e.Name("ecs")
-	res := e2e.NewResources(t, prefix)
-	emu := newEmulator(t, res, tmp, prefix, agentBin, false)
+	masterTD, workerTD, emu := setUp(t, "awsvpc", "spark-worker")
+	srvName, service, namespace := emu.srvName, emu.service, emu.namespace
 	t.Logf("VPC %s %s.0/24: agent (metadata, resolver) %s", emu.net, emu.subnet, emu.agentIP)
 
 	// The master task, registered in Cloud Map as the ECS service
@@ -170,6 +158,26 @@ func TestECSEmulated(t *testing.T) {
 }
 
 // containerNamed returns the container definition called name.
+// setUp loads the master and worker task definitions of a network mode
+// (awsvpc or bridge), reads the Cloud Map name the workers look up from
+// the container srvContainer of the worker's, and starts the agent.
+func setUp(t *testing.T, mode, srvContainer string) (masterTD, workerTD taskDef, emu *emulator) {
+	t.Helper()
+	masterTD = load(t, "master-"+mode+".json")
+	workerTD = load(t, "worker-"+mode+".json")
+	srvName, ok := containerNamed(t, workerTD, srvContainer).env("SPARK_MASTER_SRV")
+	if !ok {
+		t.Fatalf("worker-%s.json: %s has no SPARK_MASTER_SRV", mode, srvContainer)
+	}
+	tmp := t.TempDir() // before the containers' teardown, so removed after it
+	agentBin := buildAgent(t, tmp)
+	prefix := e2e.Name("ecs" + mode[:1])
+	emu = newEmulator(t, e2e.NewResources(t, prefix), tmp, prefix, agentBin, mode == "bridge")
+	emu.srvName = srvName
+	emu.service, emu.namespace, _ = strings.Cut(srvName, ".")
+	return masterTD, workerTD, emu
+}
+
 func containerNamed(t *testing.T, td taskDef, name string) cdef {
 	t.Helper()
 	for _, c := range td.ContainerDefinitions {
@@ -215,6 +223,8 @@ type emulator struct {
 	net, subnet              string
 	gateway, agentIP, resolv string
 	stateDir                 string
+	// The Cloud Map name the workers look up, and its two halves.
+	srvName, service, namespace string
 
 	mu         sync.Mutex
 	containers map[string]any
