@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 )
 
 // upstream is a loopback TCP server that greets each client with its name
@@ -99,13 +101,7 @@ func TestForwardReresolvesPerConnection(t *testing.T) {
 
 func TestForwardTargetErrors(t *testing.T) {
 	t.Parallel()
-	// A port that refuses: listen, note the address, close.
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := dead.Addr().String()
-	dead.Close()
+	refused := discoverytest.UnusedAddr(t)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 )
 
@@ -160,12 +161,7 @@ func TestAmbassador(t *testing.T) {
 	}()
 	for _, target := range []string{"ENTRYPOINT_AMBASSADOR_TARGET=" + echo.Addr().String(), "SPARK_MASTER_URL=spark://" + echo.Addr().String()} {
 		t.Run(strings.Split(target, "=")[0], func(t *testing.T) {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			listen := l.Addr().String()
-			l.Close()
+			listen := discoverytest.UnusedAddr(t)
 			cmd := exec.Command(binary, "ambassador")
 			cmd.Env = []string{"ENTRYPOINT_AMBASSADOR_LISTEN=" + listen, target}
 			var stderr bytes.Buffer

@@ -1,6 +1,6 @@
 // Package discoverytest holds the fixtures the discovery tests and the
 // entrypoint's explain tests share: a DNS server on loopback answering from
-// a zone, a fake ECS task metadata endpoint, and the loader of the
+// a zone, a fake ECS task metadata endpoint, a free loopback port, and the loader of the
 // testdata/<platform>/<case>/ directories. It must not import discovery,
 // whose own tests use it.
 package discoverytest
@@ -333,4 +333,17 @@ func ReadOptional(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// UnusedAddr returns a loopback host:port that nothing listens on, for the
+// moment: a port to refuse connections, or one to listen on later.
+func UnusedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

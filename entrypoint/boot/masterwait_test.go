@@ -7,23 +7,13 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-)
 
-// closedPort is a loopback address nothing listens on (for a moment).
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
+)
 
 func TestAwaitMasterPort(t *testing.T) {
 	t.Run("master comes up", func(t *testing.T) {
-		addr := closedPort(t)
+		addr := discoverytest.UnusedAddr(t)
 		up := make(chan net.Listener, 1)
 		go func() {
 			time.Sleep(600 * time.Millisecond)
@@ -47,12 +37,12 @@ func TestAwaitMasterPort(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		if !awaitMasterPort(context.Background(), "spark://"+closedPort(t)+","+ln.Addr().String(), time.Minute, zerolog.Nop()) {
+		if !awaitMasterPort(context.Background(), "spark://"+discoverytest.UnusedAddr(t)+","+ln.Addr().String(), time.Minute, zerolog.Nop()) {
 			t.Error("awaitMasterPort() = false with the second master listening")
 		}
 	})
 	t.Run("limit", func(t *testing.T) {
-		if awaitMasterPort(context.Background(), "spark://"+closedPort(t), 300*time.Millisecond, zerolog.Nop()) {
+		if awaitMasterPort(context.Background(), "spark://"+discoverytest.UnusedAddr(t), 300*time.Millisecond, zerolog.Nop()) {
 			t.Error("awaitMasterPort() = true with nothing listening")
 		}
 	})
@@ -60,7 +50,7 @@ func TestAwaitMasterPort(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(300*time.Millisecond, cancel)
 		done := make(chan bool)
-		go func() { done <- awaitMasterPort(ctx, "spark://"+closedPort(t), time.Hour, zerolog.Nop()) }()
+		go func() { done <- awaitMasterPort(ctx, "spark://"+discoverytest.UnusedAddr(t), time.Hour, zerolog.Nop()) }()
 		select {
 		case ok := <-done:
 			if ok {
