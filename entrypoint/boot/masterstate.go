@@ -44,11 +44,12 @@ func masterStateOptions(dir string) []javaOption {
 
 type javaOption struct{ key, value string }
 
-// masterStateDir is the directory the master keeps its state in, or ""
-// when ENTRYPOINT_MASTER_STATE is off or the user has chosen a recovery
-// mode of their own (ZooKeeper, say), anywhere Spark would read it.
+// masterStateDir is the directory the master keeps its state in: the
+// user's spark.deploy.recoveryDirectory in SPARK_MASTER_OPTS, else the
+// setting; "" when ENTRYPOINT_MASTER_STATE is off or the user has chosen a
+// recovery mode of their own (ZooKeeper, say), anywhere Spark would read it.
 func masterStateDir(setting string, env []string) string {
-	if setting == settings.MasterStateOff {
+	if setting == settings.MasterStateOff || setting == "" {
 		return ""
 	}
 	const key = "spark.deploy.recoveryMode"
@@ -65,6 +66,9 @@ func masterStateDir(setting string, env []string) string {
 		if b, err := os.ReadFile(filepath.Join(conf, f)); err == nil && strings.Contains(string(b), key) {
 			return ""
 		}
+	}
+	if dir, ok := sparkenv.JavaOption(env, "SPARK_MASTER_OPTS", "spark.deploy.recoveryDirectory"); ok {
+		return dir
 	}
 	return setting
 }

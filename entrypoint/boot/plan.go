@@ -90,9 +90,6 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 			}
 		}
 		if p.MasterState = masterStateDir(s.MasterState, env); p.MasterState != "" {
-			if dir, ok := sparkenv.JavaOption(env, "SPARK_MASTER_OPTS", "spark.deploy.recoveryDirectory"); ok {
-				p.MasterState = dir
-			}
 			for _, o := range masterStateOptions(p.MasterState) {
 				env = sparkenv.AddJavaOption(env, "SPARK_MASTER_OPTS", o.key, o.value)
 			}
