@@ -182,13 +182,9 @@ func (e *emulator) newInstance(k int, td taskDef, publish bool) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mu.Lock()
-	e.records["instance-"+in.name] = []string{
+	e.setRecords("instance-"+in.name,
 		fmt.Sprintf("%s. 60 IN A %s", in.dnsName, in.ip),
-		fmt.Sprintf("%s 60 IN PTR %s.", rev, in.dnsName),
-	}
-	e.mu.Unlock()
-	e.write()
+		fmt.Sprintf("%s 60 IN PTR %s.", rev, in.dnsName))
 	t.Logf("instance %s at %s (%s), host ports %s", in.name, in.ip, in.dnsName, strings.Join(ports, ","))
 	return in
 }
@@ -387,50 +383,25 @@ func (e *emulator) describeBridge(tk *task) {
 // record the instance's private IP.
 func (e *emulator) registerBridge(service, namespace string, tk *task, in *instance, hostPort int) {
 	target := fmt.Sprintf("%s.%s.%s", tk.id, service, namespace)
-	e.mu.Lock()
-	e.records["cloudmap-"+tk.id] = []string{
+	e.setRecords("cloudmap-"+tk.id,
 		fmt.Sprintf("%s.%s. 10 IN SRV 1 1 %d %s.", service, namespace, hostPort, target),
-		fmt.Sprintf("%s. 10 IN A %s", target, in.ip),
-	}
-	e.mu.Unlock()
-	e.write()
+		fmt.Sprintf("%s. 10 IN A %s", target, in.ip))
 }
 
 // stoppedBridge deregisters a stopped bridge-mode task and frees its
 // instance's host ports.
 func (e *emulator) stoppedBridge(tk *task) {
 	e.mu.Lock()
-	for _, c := range tk.containers {
-		for _, obj := range []any{e.containers[c.token], e.tasks[c.token]} {
-			if o, ok := obj.(map[string]any); ok {
-				o["DesiredStatus"], o["KnownStatus"] = "STOPPED", "STOPPED"
-			}
-		}
-	}
-	delete(e.records, "cloudmap-"+tk.id)
 	delete(e.instances, tk.instance.name)
 	e.mu.Unlock()
-	e.write()
+	e.markStopped(tk, "cloudmap-"+tk.id)
 }
 
 // checkAdvertise wants explain in a bridge-mode worker to advertise its
 // instance: the instance's DNS name as host, from the ecs-bridge source.
 func checkAdvertise(t *testing.T, container string, in *instance) bool {
 	t.Helper()
-	out, err := e2e.Try("docker", "exec", container, "/usr/local/bin/entrypoint", "explain")
-	var e struct {
-		Advertise struct {
-			Host      string `json:"host"`
-			PublicDNS string `json:"public_dns"`
-			Source    string `json:"source"`
-		} `json:"advertise"`
-		Warnings []string `json:"warnings"`
-	}
-	i := strings.Index(out, "{")
-	if i < 0 || json.Unmarshal([]byte(out[i:]), &e) != nil {
-		t.Errorf("explain in %s: %v\n%s", container, err, out)
-		return false
-	}
+	e, _ := e2e.Explain(t, container)
 	t.Logf("explain in %s: advertise host %s public_dns %s from %s; warnings %q", container, e.Advertise.Host, e.Advertise.PublicDNS, e.Advertise.Source, e.Warnings)
 	if e.Advertise.Host != in.dnsName || e.Advertise.Source != "ecs-bridge" {
 		t.Errorf("explain in %s: advertises %q from %q, want %s from ecs-bridge", container, e.Advertise.Host, e.Advertise.Source, in.dnsName)
@@ -439,24 +410,11 @@ func checkAdvertise(t *testing.T, container string, in *instance) bool {
 	return true
 }
 
-// checkMasterPublicDNS wants explain in a bridge-mode master to give it
-// the instance's address as SPARK_PUBLIC_DNS, the host of the web UI URL it
-// advertises.
+// checkMasterPublicDNS wants explain in a bridge-mode master to give the
+// instance address as SPARK_PUBLIC_DNS.
 func checkMasterPublicDNS(t *testing.T, container, instanceIP string) bool {
 	t.Helper()
-	out, err := e2e.Try("docker", "exec", container, "/usr/local/bin/entrypoint", "explain", "master")
-	var e struct {
-		Advertise struct {
-			Host      string `json:"host"`
-			PublicDNS string `json:"public_dns"`
-		} `json:"advertise"`
-		Warnings []string `json:"warnings"`
-	}
-	i := strings.Index(out, "{")
-	if i < 0 || json.Unmarshal([]byte(out[i:]), &e) != nil {
-		t.Errorf("explain master in %s: %v\n%s", container, err, out)
-		return false
-	}
+	e, _ := e2e.Explain(t, container, "master")
 	t.Logf("explain in %s: advertise host %s public_dns %s; warnings %q", container, e.Advertise.Host, e.Advertise.PublicDNS, e.Warnings)
 	if e.Advertise.PublicDNS != instanceIP {
 		t.Errorf("explain master in %s: public_dns %q, want the instance address %s", container, e.Advertise.PublicDNS, instanceIP)

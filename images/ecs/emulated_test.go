@@ -419,10 +419,7 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 		e2e.Run(t, "docker", "start", c.name)
 	}
 	e.describe(tk, mac, "RUNNING")
-	e.mu.Lock()
-	e.records["eni-"+tk.id] = []string{fmt.Sprintf("%s. 60 IN A %s", tk.privateDNS, ip)}
-	e.mu.Unlock()
-	e.write()
+	e.setRecords("eni-"+tk.id, fmt.Sprintf("%s. 60 IN A %s", tk.privateDNS, ip))
 	t.Logf("task %s:%s %s at %s: %s", td.Family, "1", tk.id, ip, strings.Join(tk.names(), " "))
 	return tk
 }
@@ -590,11 +587,34 @@ func imageID(t *testing.T, image string) string {
 // task's address; and an A record at the instance's name, the SRV target.
 func (e *emulator) register(service, namespace string, tk *task, port int) {
 	target := fmt.Sprintf("%s.%s.%s", tk.id, service, namespace)
-	e.mu.Lock()
-	e.records["cloudmap-"+tk.id] = []string{
+	e.setRecords("cloudmap-"+tk.id,
 		fmt.Sprintf("%s.%s. 10 IN SRV 1 1 %d %s.", service, namespace, port, target),
 		fmt.Sprintf("%s.%s. 10 IN A %s", service, namespace, tk.ip),
-		fmt.Sprintf("%s. 10 IN A %s", target, tk.ip),
+		fmt.Sprintf("%s. 10 IN A %s", target, tk.ip))
+}
+
+// setRecords gives owner (a task, ENI or instance) the resource records
+// rrs at the resolver, replacing what it had.
+func (e *emulator) setRecords(owner string, rrs ...string) {
+	e.mu.Lock()
+	e.records[owner] = rrs
+	e.mu.Unlock()
+	e.write()
+}
+
+// markStopped marks a task and its containers STOPPED in the metadata and
+// drops the records of owners.
+func (e *emulator) markStopped(tk *task, owners ...string) {
+	e.mu.Lock()
+	for _, c := range tk.containers {
+		for _, obj := range []any{e.containers[c.token], e.tasks[c.token]} {
+			if o, ok := obj.(map[string]any); ok {
+				o["DesiredStatus"], o["KnownStatus"] = "STOPPED", "STOPPED"
+			}
+		}
+	}
+	for _, o := range owners {
+		delete(e.records, o)
 	}
 	e.mu.Unlock()
 	e.write()
@@ -605,19 +625,7 @@ func (e *emulator) register(service, namespace string, tk *task, port int) {
 // ENI and its Cloud Map instance are gone, and the pause container is
 // removed.
 func (e *emulator) stopped(tk *task) {
-	e.mu.Lock()
-	for _, c := range tk.containers {
-		if obj, ok := e.containers[c.token].(map[string]any); ok {
-			obj["DesiredStatus"], obj["KnownStatus"] = "STOPPED", "STOPPED"
-		}
-		if obj, ok := e.tasks[c.token].(map[string]any); ok {
-			obj["DesiredStatus"], obj["KnownStatus"] = "STOPPED", "STOPPED"
-		}
-	}
-	delete(e.records, "eni-"+tk.id)
-	delete(e.records, "cloudmap-"+tk.id)
-	e.mu.Unlock()
-	e.write()
+	e.markStopped(tk, "eni-"+tk.id, "cloudmap-"+tk.id)
 	e2e.Run(e.t, "docker", "rm", "-f", tk.pause)
 }
 

@@ -434,10 +434,16 @@ type Explanation struct {
 		Source string   `json:"source"`
 		Detail []string `json:"detail"`
 	} `json:"master"`
+	Advertise struct {
+		Host      string `json:"host"`
+		PublicDNS string `json:"public_dns"`
+		Source    string `json:"source"`
+	} `json:"advertise"`
 	Removed []struct {
 		Name, Value, Reason string
 	} `json:"env_removed"`
-	Error string `json:"error"`
+	Warnings []string `json:"warnings"`
+	Error    string   `json:"error"`
 }
 
 // Explain runs `entrypoint explain [role]` in a running container and
