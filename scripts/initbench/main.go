@@ -133,25 +133,29 @@ func measureInit(prefix []string, sz sizes, ref bool) result {
 	name := strings.Join(prefix, " ")
 	fmt.Printf("== %s\n", name)
 	var err error
-	if !want("startup") {
-	} else if r.start, err = measureStart(prefix, sz); err != nil {
-		r.fail("startup: %v", err)
+	if want("startup") {
+		if r.start, err = measureStart(prefix, sz); err != nil {
+			r.fail("startup: %v", err)
+		}
 	}
 	fmt.Printf("startup: ratio %.2f (added %.0f us)\n", r.start.ratio.median, r.start.addedUs.median)
-	if !want("rss") {
-	} else if r.rss, err = measureRSS(prefix, sz); err != nil {
-		r.fail("rss: %v", err)
+	if want("rss") {
+		if r.rss, err = measureRSS(prefix, sz); err != nil {
+			r.fail("rss: %v", err)
+		}
 	}
 	fmt.Printf("rss: VmRSS %.0f kB, Pss %.0f kB\n", r.rss.vmrss.median, r.rss.pss.median)
-	if !want("storm") || ref {
-	} else if r.storm, err = measureStorm(prefix, sz); err != nil {
-		r.fail("storm: %v", err)
+	if want("storm") && !ref {
+		if r.storm, err = measureStorm(prefix, sz); err != nil {
+			r.fail("storm: %v", err)
+		}
 	}
 	fmt.Printf("storm: drain %.2f ms, left %d, exit %d/%d, race %d/%d\n", r.storm.drainMs.median,
 		r.storm.leftMax, r.storm.exitOK, r.storm.rounds, r.storm.raceOK, r.storm.races)
-	if !want("sigterm") {
-	} else if r.term, err = measureTerm(prefix, sz); err != nil {
-		r.fail("sigterm: %v", err)
+	if want("sigterm") {
+		if r.term, err = measureTerm(prefix, sz); err != nil {
+			r.fail("sigterm: %v", err)
+		}
 	}
 	fmt.Printf("sigterm: %.1f us, added %.1f us\n", r.term.latency.median, r.term.addedUs.median)
 	return r
