@@ -18,6 +18,10 @@
 //	entrypoint doctor [--json] [ROLE]
 //	                             check this container (default role: worker) and print one line per
 //	                             check, with the fix for each problem; 1 when a check fails
+//	entrypoint class-archive ROLE
+//	                             write the class-data archive of ROLE's JVM into ENTRYPOINT_CLASS_ARCHIVE:
+//	                             runs a master and a worker on loopback until the worker is ALIVE (the
+//	                             Dockerfiles run it; so should an image that adds jars to $SPARK_HOME/jars)
 //
 // # Entrypoint settings
 //
@@ -38,6 +42,8 @@
 //	                          then as long again for the master to accept connections before its JVM starts anyway
 //	ENTRYPOINT_MASTER_STATE   master: the directory where it keeps its workers and applications across a restart
 //	                          (Spark's FILESYSTEM recovery mode; default /var/lib/spark/master; off: none); see below
+//	ENTRYPOINT_CLASS_ARCHIVE  the directory of the master's and worker's class-data archives, master.jsa and
+//	                          worker.jsa (default /usr/local/lib/spark-cds; off: start the JVMs without); see below
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
 //	ENTRYPOINT_AMBASSADOR_LISTEN  ambassador: address to accept connections on (default :7077)
 //	ENTRYPOINT_AMBASSADOR_TARGET  ambassador: host:port to forward to; unset: the master found by
@@ -99,6 +105,30 @@
 //
 // A worker starts its JVM once the master accepts TCP connections: a JVM
 // that asks too early waits for that same 5-15 s retry.
+//
+// # Class-data archive
+//
+// Most of a master's or worker's start is its JVM loading, parsing and
+// verifying Spark's classes: about 7 s of CPU for a worker, which a
+// cluster forming on a few cores pays once per node. Each image carries an
+// archive of those classes as its JVM left them (JDK 13+ dynamic class data
+// sharing, written at build by entrypoint class-archive) and the entrypoint
+// starts the JVM with -XX:SharedArchiveFile, which about halves that CPU.
+// The JVM maps an archive only when its class path starts with the one the
+// archive was written with, entry for entry, with no file in any directory
+// of that part; Spark's class path starts with the conf directory and
+// expands jars/* in directory order, which differs between hosts. So, with
+// an archive, the class path is Spark's jars in sorted order, then the conf
+// directory and the launcher's other entries in their order (no Spark jar
+// holds a log4j2.properties, *-site.xml or other file users put in conf).
+// The archive is not used, and the command is Spark's own, when the java
+// options already set class data sharing (-Xshare, -XX:SharedArchiveFile),
+// when something other than the conf directory comes before the jars
+// (SPARK_DAEMON_CLASSPATH, meant to shadow Spark's classes), or when the
+// jars are no longer those the archive was written for; explain says which
+// under class_archive, and the start log says it once. A JVM that finds the
+// archive unusable (another java) says so on its first line and starts
+// without it.
 //
 // # ECS bridge mode
 //

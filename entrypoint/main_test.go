@@ -99,6 +99,9 @@ func TestExitStatus(t *testing.T) {
 		{"unknown source", []string{"worker"}, []string{"ENTRYPOINT_DISCOVERY=static,carrier-pigeon"}, 64, "carrier-pigeon"},
 		{"negative wait", []string{"worker"}, []string{"ENTRYPOINT_MASTER_WAIT=-1s"}, 64, "ENTRYPOINT_MASTER_WAIT"},
 		{"bad ambassador target", []string{"ambassador"}, []string{"ENTRYPOINT_AMBASSADOR_TARGET=nowhere"}, 64, `ENTRYPOINT_AMBASSADOR_TARGET="nowhere"`},
+		{"class archive of what", []string{"class-archive", "driver"}, nil, 64, `class-archive takes master or worker, got ["driver"]`},
+		{"class archive off", []string{"class-archive", "worker"}, []string{"ENTRYPOINT_CLASS_ARCHIVE=off"}, 64, `ENTRYPOINT_CLASS_ARCHIVE="off"`},
+		{"relative class archive", []string{"master"}, []string{"ENTRYPOINT_CLASS_ARCHIVE=cds"}, 64, `ENTRYPOINT_CLASS_ARCHIVE="cds"`},
 		{"secret and secret file", []string{"master"}, []string{"SPARK_AUTH_SECRET=x", "SPARK_AUTH_SECRET_FILE=/etc/hostname"}, 64, "both set"},
 	}
 	// Bad input changes nothing on disk: the files start would rewrite are

@@ -46,6 +46,7 @@ const Usage = `usage:
   entrypoint ambassador        forward TCP connections to the master
   entrypoint ready ROLE        exit 0 when this master is ALIVE / this worker is ALIVE at its master
   entrypoint doctor [--json] [ROLE]  check this container (default role: worker); 1 when a check fails
+  entrypoint class-archive ROLE      write the class-data archive of ROLE's JVM (image build)
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
 // Main runs the subcommand in args (os.Args[1:]).
@@ -98,6 +99,11 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return explain(role, s, stdout)
 	case "doctor":
 		return doctorCommand(args[1:], s, stdout)
+	case "class-archive":
+		if len(args) != 2 || args[1] != string(sparkenv.Master) && args[1] != string(sparkenv.Worker) {
+			return fmt.Errorf("%w: class-archive takes master or worker, got %q", ErrUsage, args[1:])
+		}
+		return writeClassArchive(sparkenv.Role(args[1]), s, log)
 	}
 	return fmt.Errorf("%w: unknown subcommand %q\n%s", ErrUsage, args[0], Usage)
 }
@@ -153,6 +159,12 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		}
 	}
 	p = bound
+	java, why := withClassArchive(p, java, env)
+	if why == "" {
+		log.Info().Str("file", p.ClassArchive).Msg("class-data archive in use: spark's jars first in the class path, in sorted order")
+	} else {
+		log.Info().Str("why", why).Msg("no class-data archive")
+	}
 	if p.Master != nil && s.MasterWait > 0 {
 		if sig := untilStopped(func(ctx context.Context) { awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log) }); sig != 0 {
 			return stoppedEarly(log, sig)

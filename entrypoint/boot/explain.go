@@ -23,7 +23,9 @@ type explanation struct {
 	Warnings []string    `json:"warnings"`
 	UID      int         `json:"uid"`
 	Hostname string      `json:"hostname"`
-	Settings struct {
+	// ClassArchive is known only from the launcher's class path.
+	ClassArchive *archiveView `json:"class_archive,omitempty"`
+	Settings     struct {
 		Discovery  string `json:"discovery"`
 		MasterWait string `json:"master_wait"`
 		Grace      string `json:"grace"`
@@ -43,6 +45,12 @@ type etcChanges struct {
 type lineDiff struct {
 	Add    []string `json:"add"`
 	Remove []string `json:"remove"`
+}
+
+type archiveView struct {
+	File string `json:"file"`
+	Used bool   `json:"used"`
+	Why  string `json:"why,omitempty"`
 }
 
 type masterView struct {
@@ -76,7 +84,9 @@ func explainOn(role sparkenv.Role, s settings.Settings, m machine, w io.Writer) 
 		// changes nothing either.
 		if m.launch == nil {
 			e.Argv = sparkenv.Redact(e.Argv)
-		} else if java, _, jerr := m.launch(p); jerr == nil {
+		} else if java, env, jerr := m.launch(p); jerr == nil {
+			java, why := withClassArchive(p, java, env)
+			e.ClassArchive = &archiveView{File: p.ClassArchive, Used: why == "", Why: why}
 			e.Argv = sparkenv.Redact(java)
 		} else {
 			e.Warnings = append(e.Warnings, "command is the spark-class form: spark's launcher failed: "+jerr.Error())

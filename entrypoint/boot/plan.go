@@ -35,6 +35,7 @@ type Plan struct {
 	Auth           bool                 `json:"authenticate"`
 	DecommissionUI string               `json:"decommission_ui,omitempty"`
 	MasterState    string               `json:"master_state,omitempty"`
+	ClassArchive   string               `json:"-"`
 	Hosts          []etcfiles.HostEntry `json:"-"`
 	Resolv         *etcfiles.Resolv     `json:"-"`
 	Env            []string             `json:"-"`
@@ -57,7 +58,7 @@ func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in disco
 
 // planOn is plan for the container m describes.
 func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m machine, log zerolog.Logger, wait bool) (Plan, error) {
-	p := Plan{Role: role, JavaOptions: map[string]string{}}
+	p := Plan{Role: role, JavaOptions: map[string]string{}, ClassArchive: classArchiveFile(s, role)}
 	in := m.in
 	env, removed, err := sparkenv.Scrub(environ(in.Env))
 	if err != nil {

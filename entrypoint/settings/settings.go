@@ -43,6 +43,7 @@ type Settings struct {
 	MasterWait    time.Duration `split_words:"true" default:"5m"`
 	FixEtc        bool          `split_words:"true" default:"true"`
 	MasterState   string        `split_words:"true" default:"/var/lib/spark/master"`
+	ClassArchive  string        `split_words:"true" default:"/usr/local/lib/spark-cds"`
 
 	AmbassadorListen string `split_words:"true" default:":7077"`
 	AmbassadorTarget string `split_words:"true"`
@@ -51,6 +52,10 @@ type Settings struct {
 // MasterStateOff is the ENTRYPOINT_MASTER_STATE value that keeps no master
 // state.
 const MasterStateOff = "off"
+
+// ClassArchiveOff is the ENTRYPOINT_CLASS_ARCHIVE value that starts the
+// JVMs without a class-data archive.
+const ClassArchiveOff = "off"
 
 // Load reads the settings from the process environment.
 func Load() (Settings, error) {
@@ -93,6 +98,9 @@ func (s Settings) validate() error {
 	}
 	if s.MasterState != MasterStateOff && !filepath.IsAbs(s.MasterState) {
 		return fmt.Errorf("%w: ENTRYPOINT_MASTER_STATE=%q: want an absolute directory or off", ErrInvalid, s.MasterState)
+	}
+	if s.ClassArchive != ClassArchiveOff && !filepath.IsAbs(s.ClassArchive) {
+		return fmt.Errorf("%w: ENTRYPOINT_CLASS_ARCHIVE=%q: want an absolute directory or off", ErrInvalid, s.ClassArchive)
 	}
 	if strings.TrimSpace(s.User) == "" {
 		return fmt.Errorf("%w: ENTRYPOINT_USER=%q: must name a user", ErrInvalid, s.User)

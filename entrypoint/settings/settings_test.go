@@ -31,8 +31,9 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load() error = %v", err)
 	}
 	want := Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
-		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master"}
-	if s.MasterState != want.MasterState || s.SignalRewrite != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
+		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
+		ClassArchive: "/usr/local/lib/spark-cds"}
+	if s.MasterState != want.MasterState || s.ClassArchive != want.ClassArchive || s.SignalRewrite != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
 		s.Grace != want.Grace || s.User != want.User || s.Discovery != want.Discovery ||
 		s.MasterWait != want.MasterWait || s.FixEtc != want.FixEtc || s.SignalGroup {
 		t.Errorf("Load() = %+v, want %+v", s, want)
@@ -74,6 +75,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"blank user", "ENTRYPOINT_USER", "  ", `ENTRYPOINT_USER`},
 		{"relative master state", "ENTRYPOINT_MASTER_STATE", "state", `ENTRYPOINT_MASTER_STATE="state"`},
 		{"master state not off", "ENTRYPOINT_MASTER_STATE", "false", `ENTRYPOINT_MASTER_STATE="false"`},
+		{"relative class archive", "ENTRYPOINT_CLASS_ARCHIVE", "cds", `ENTRYPOINT_CLASS_ARCHIVE="cds"`},
 		{"typo", "ENTRYPOINT_GRAEC", "1s", `ENTRYPOINT_GRAEC: no such setting`},
 	}
 	for _, tt := range tests {

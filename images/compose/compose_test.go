@@ -115,6 +115,7 @@ func TestComposeSpec(t *testing.T) {
 
 	ui := e2e.Published(t, master, "8080/tcp")
 	e2e.RequireAlive(t, m, ui, workers, 3*time.Minute)
+	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
 
 	// What the file's healthchecks run.
 	for _, id := range ids {

@@ -61,6 +61,7 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	m.OK("discovery", ok)
 
 	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
+	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
 
 	// What the images' HEALTHCHECK runs.
 	for _, id := range ids {

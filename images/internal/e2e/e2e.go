@@ -442,8 +442,13 @@ type Explanation struct {
 	Removed []struct {
 		Name, Value, Reason string
 	} `json:"env_removed"`
-	Warnings []string `json:"warnings"`
-	Error    string   `json:"error"`
+	Warnings     []string `json:"warnings"`
+	Error        string   `json:"error"`
+	ClassArchive *struct {
+		File string `json:"file"`
+		Used bool   `json:"used"`
+		Why  string `json:"why"`
+	} `json:"class_archive"`
 }
 
 // Explain runs `entrypoint explain [role]` in a running container and
@@ -462,6 +467,26 @@ func Explain(t *testing.T, container string, role ...string) (Explanation, strin
 		t.Fatalf("%s: %v (exit %v):\n%s", strings.Join(argv, " "), jerr, err, out)
 	}
 	return e, out
+}
+
+// CheckClassArchive checks that the node's JVM in container maps the
+// image's class-data archive: explain says it is used, and the memory map
+// of the JVM, read as the JVM's user (185, spark) because reading another
+// user's maps needs CAP_SYS_PTRACE, lists the archive file.
+func CheckClassArchive(t *testing.T, container, role string) bool {
+	t.Helper()
+	e, out := Explain(t, container, role)
+	if e.ClassArchive == nil || !e.ClassArchive.Used {
+		t.Errorf("explain %s in %s: class-data archive not used:\n%s", role, Short(container), out)
+		return false
+	}
+	maps, err := Try("docker", "exec", "-u", "185", container, "sh", "-c",
+		`for m in /proc/[0-9]*/maps; do grep -qF "$1" "$m" 2>/dev/null && echo "$m"; done; true`, "sh", e.ClassArchive.File)
+	if err != nil || !strings.Contains(maps, "/maps") {
+		t.Errorf("%s: no process maps %s (%v): %q", Short(container), e.ClassArchive.File, err, maps)
+		return false
+	}
+	return true
 }
 
 // CheckDiscovery checks that explain in container names source and url,
