@@ -8,6 +8,11 @@
 #              `spark-class ...Worker` given the master's address at once:
 #              -> N ALIVE at the master. The JVM floor of a cluster that
 #              starts its workers once the master is up, on this machine.
+#              Measured twice: as spark-class starts the JVMs, and with
+#              the image's class-data archive (scripts/bare-jvm.sh: the
+#              same launcher and exec, with the archive and class path the
+#              entrypoint gives the JVM). The targets are against the
+#              second, the same JVMs the entrypoint starts.
 #   formation  `up` -> N workers ALIVE, N = 1, 3, 6: docker run --link
 #              (master and workers started at once) and the Compose Spec
 #              file (docker-compose up -d --scale worker=N).
@@ -62,24 +67,30 @@ id_port() {
 
 declare -A R # name -> space-separated samples
 
-# floor N: a bare master, then N bare workers at once once it is up.
+# floor KIND N: a bare master, then N bare workers at once once it is up;
+# KIND floor is spark-class, floorcds the same with the class-data archive.
 floor() {
-  local n=$1 t0 t1 pt ip i
+  local kind=$1 n=$2 t0 t1 pt ip i
+  local -a start=(--entrypoint /opt/spark/bin/spark-class)
+  if [ "$kind" = floorcds ]; then
+    start=(-v "$root/scripts/bare-jvm.sh:/usr/local/bin/bare-jvm.sh:ro" --entrypoint bash)
+  fi
+  bare() { [ "$kind" = floor ] || echo /usr/local/bin/bare-jvm.sh; }
   t0=$(now)
-  docker run -d --name "$p-bare-master" -p 127.0.0.1::8080 --entrypoint /opt/spark/bin/spark-class \
-    "$mimg" org.apache.spark.deploy.master.Master >/dev/null
+  docker run -d --name "$p-bare-master" -p 127.0.0.1::8080 "${start[@]}" \
+    "$mimg" $(bare) org.apache.spark.deploy.master.Master >/dev/null
   pt=$(port "$p-bare-master" 8080)
   until master_up "$pt"; do sleep 0.05; done
-  R[floor_master]+="$(secs "$t0") "
+  R[${kind}_master]+="$(secs "$t0") "
   ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$p-bare-master")
   t1=$(now)
   for ((i = 1; i <= n; i++)); do
-    docker run -d --name "$p-bare-worker-$i" --entrypoint /opt/spark/bin/spark-class \
-      "$wimg" org.apache.spark.deploy.worker.Worker "spark://$ip:7077" >/dev/null
+    docker run -d --name "$p-bare-worker-$i" "${start[@]}" \
+      "$wimg" $(bare) org.apache.spark.deploy.worker.Worker "spark://$ip:7077" >/dev/null
   done
   until_alive "$pt" "$n"
-  R[floor_workers_$n]+="$(secs "$t1") "
-  R[floor_$n]+="$(secs "$t0") "
+  R[${kind}_workers_$n]+="$(secs "$t1") "
+  R[${kind}_$n]+="$(secs "$t0") "
   docker ps -aq --filter "name=^$p-bare-" | xargs -r docker rm -f -v >/dev/null
 }
 
@@ -141,7 +152,8 @@ med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.
 for ((r = 1; r <= runs; r++)); do
   echo "bench-cluster: run $r/$runs"
   for n in $sizes; do
-    floor "$n"
+    floor floor "$n"
+    floor floorcds "$n"
     links "$n"
     compose "$n"
   done
@@ -154,19 +166,24 @@ section=$(
   echo "\`make bench-cluster\` ($(date -u +%Y-%m-%d), $(nproc) cores, Docker $(docker version -f '{{.Server.Version}}'), $runs runs each, median (min–max))."
   echo "Floor N: the bare JVMs in plain containers, no entrypoint: \`spark-class ...Master\`, then once it"
   echo "answers, N \`spark-class ...Worker spark://<ip>:7077\` at once; docker run to N ALIVE in the master's"
-  echo "/json/. Formation: \`up\` to N workers ALIVE (docker run --link: master and workers started at"
-  echo "once; Compose Spec: \`docker-compose up -d --scale worker=N\`; both: each worker's JVM starts"
+  echo "/json/. Archive floor N: the same with the image's class-data archive, the JVMs the entrypoint"
+  echo "starts (scripts/bare-jvm.sh: Spark's launcher, then exec java with -XX:SharedArchiveFile and the"
+  echo "archive's class path); the targets are against it. Formation: \`up\` to N workers ALIVE (docker"
+  echo "run --link: master and workers started at once; Compose Spec: \`docker-compose up -d --scale"
+  echo "worker=N\`; both: each worker's JVM starts"
   echo "once the master accepts connections). Recovery: the master restarted on a new address to 3"
   echo "workers ALIVE again (it finds them in its state directory, ENTRYPOINT_MASTER_STATE: the same"
   echo "container for links, the master-state volume for Compose Spec)."
-  echo "Targets: formation within floor N + 1.5 s; recovery ≤ 15 s."
+  echo "Targets: formation within archive floor N + 1.5 s; recovery ≤ 15 s."
   echo
   echo "| measure | time | target | within |"
   echo "|---|---|---|---|"
-  echo "| floor: bare master up | $(stats "${R[floor_master]}") | | |"
+  echo "| floor: bare master up (spark-class) | $(stats "${R[floor_master]}") | | |"
+  echo "| archive floor: bare master up | $(stats "${R[floorcds_master]}") | | |"
   for n in $sizes; do
-    local_target=$(awk -v f="$(med "${R[floor_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
-    echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE | $(stats "${R[floor_$n]}") | | |"
+    local_target=$(awk -v f="$(med "${R[floorcds_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
+    echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE (spark-class) | $(stats "${R[floor_$n]}") | | |"
+    echo "| archive floor N=$n: the same with the class-data archive | $(stats "${R[floorcds_$n]}") | | |"
     echo "| formation, docker run --link, N=$n | $(stats "${R[links_$n]}") | $local_target s | $(verdict "${R[links_$n]}" "$local_target") |"
     echo "| formation, Compose Spec up --scale worker=$n | $(stats "${R[compose_$n]}") | $local_target s | $(verdict "${R[compose_$n]}" "$local_target") |"
   done
