@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -183,7 +184,8 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		}
 	}
 	env = ensurePasswdEntry(uid, gid, env, log)
-	log.Info().Str("role", string(role)).Strs("argv", java).Str("user", p.User).Msg("starting spark")
+	shown := sparkenv.ShortClasspath(sparkenv.Redact(java), filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "jars"))
+	log.Info().Str("role", string(role)).Strs("argv", shown).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
 		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}

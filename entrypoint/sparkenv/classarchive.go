@@ -178,3 +178,31 @@ func listJars(dir string) ([]string, error) {
 	}
 	return jars, nil
 }
+
+// ShortClasspath is argv for a log line: the run of jars the archive's
+// class path lists one by one (some 250, longer than the 16 KB at which
+// Docker splits a log line) is written as jarsDir/{N jars, sorted}.
+func ShortClasspath(argv []string, jarsDir string) []string {
+	out := slices.Clone(argv)
+	for i := 1; i < len(out); i++ {
+		if a := out[i-1]; a != "-cp" && a != "-classpath" && a != "--class-path" {
+			continue
+		}
+		var kept []string
+		n := 0
+		for _, e := range strings.Split(out[i], string(os.PathListSeparator)) {
+			if filepath.Dir(e) == filepath.Clean(jarsDir) && strings.HasSuffix(strings.ToLower(e), ".jar") {
+				if n++; n == 1 {
+					kept = append(kept, "")
+				}
+				continue
+			}
+			kept = append(kept, e)
+		}
+		if n > 1 {
+			kept[slices.Index(kept, "")] = fmt.Sprintf("%s/{%d jars, sorted}", filepath.Clean(jarsDir), n)
+			out[i] = strings.Join(kept, string(os.PathListSeparator))
+		}
+	}
+	return out
+}
