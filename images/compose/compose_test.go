@@ -99,7 +99,7 @@ func TestComposeSpec(t *testing.T) {
 	dc := e2e.NewCompose(t, project, file, env)
 
 	dc.Run(t, "up", "-d", "--scale", fmt.Sprintf("worker=%d", workers))
-	t.Logf("compose up (master healthy, workers started) in %s", time.Since(start).Round(time.Second))
+	t.Logf("compose up (master and workers started) in %s", time.Since(start).Round(time.Second))
 	masters := dc.IDs(t, "spark-master")
 	ids := dc.IDs(t, "worker")
 	if len(masters) != 1 || len(ids) != workers {
