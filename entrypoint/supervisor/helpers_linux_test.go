@@ -29,6 +29,7 @@ const (
 // runSpec is one supervisor.Run call made by the "supervisor" role.
 type runSpec struct {
 	Args      []string
+	Shown     []string
 	Env       []string
 	Dir       string
 	Grace     time.Duration
@@ -102,7 +103,7 @@ func roleSupervisor() int {
 	log := zerolog.New(logf).With().Timestamp().Logger()
 	for i, r := range sp.Runs {
 		cfg := Config{
-			Args: r.Args, Env: r.Env, Dir: r.Dir, Grace: r.Grace, SignalGroup: r.Group,
+			Args: r.Args, Shown: r.Shown, Env: r.Env, Dir: r.Dir, Grace: r.Grace, SignalGroup: r.Group,
 			Log: log.With().Int("run", i).Logger(),
 		}
 		if len(r.Rewrite) > 0 {

@@ -428,7 +428,11 @@ func (s *sup) onReport(ctx context.Context, r report) {
 		if s.cfg.SignalGroup {
 			s.target = -r.n
 		}
-		s.log.Info().Int("pid", r.n).Strs("args", s.cfg.Args).Msg("workload started")
+		shown := s.cfg.Args
+		if s.cfg.Shown != nil {
+			shown = s.cfg.Shown
+		}
+		s.log.Info().Int("pid", r.n).Strs("args", shown).Msg("workload started")
 		if s.trim == nil {
 			s.trim = time.AfterFunc(trimDelay, trimMemory)
 		}

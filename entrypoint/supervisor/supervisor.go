@@ -23,6 +23,9 @@ type Config struct {
 	// Args is the argv; Args[0] is looked up in the PATH of Env, or used as
 	// a path if it contains a slash.
 	Args []string
+	// Shown, when set, stands for Args in the log: the caller's form of
+	// the command, with secrets hidden and long lists shortened.
+	Shown []string
 	// Env is the child's environment, exactly.
 	Env []string
 	// Dir is the child's working directory; "" inherits ours.

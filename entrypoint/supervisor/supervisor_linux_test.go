@@ -769,3 +769,18 @@ func TestStormExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestShownArgs: the start line logs the caller's form of the command, so
+// that a secret the command carries stays out of the log.
+func TestShownArgs(t *testing.T) {
+	run := shRun("exit 0 # -Dspark.ssl.keyStorePassword=hunter2")
+	run.Shown = []string{"/bin/sh", "-c", "(not shown)"}
+	s := startSup(t, modes[0], run)
+	if r := s.wait1(); r.Status != 0 {
+		t.Fatalf("status %d, want 0", r.Status)
+	}
+	log, _ := os.ReadFile(s.log)
+	if bytes.Contains(log, []byte("hunter2")) || !bytes.Contains(log, []byte(`"args":["/bin/sh","-c","(not shown)"]`)) {
+		t.Errorf("the start line does not show Shown instead of Args:\n%s", log)
+	}
+}
