@@ -87,12 +87,13 @@ func writeClassArchive(role sparkenv.Role, s settings.Settings, log zerolog.Logg
 	if err := os.MkdirAll(s.ClassArchive, 0o755); err != nil {
 		return err
 	}
-	dump := &mj
-	if role == sparkenv.Worker {
-		dump = &wj
-	}
 	var classpath string
-	if *dump, classpath, err = sparkenv.ClassArchiveDump(*dump, archive, env); err != nil {
+	if role == sparkenv.Master {
+		mj, classpath, err = sparkenv.ClassArchiveDump(mj, archive, env)
+	} else {
+		wj, classpath, err = sparkenv.ClassArchiveDump(wj, archive, env)
+	}
+	if err != nil {
 		return err
 	}
 	os.Remove(archive)

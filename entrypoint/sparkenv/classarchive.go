@@ -114,13 +114,7 @@ type layout struct{ jars, run string }
 // archiveLayout finds the class path argument of java (its index) and
 // rearranges it, or says why it cannot.
 func archiveLayout(java []string, dirs archiveDirsOf, jars []string) (int, layout, string) {
-	i := -1
-	for j := 1; j+1 < len(java); j++ {
-		if a := java[j]; a == "-cp" || a == "-classpath" || a == "--class-path" {
-			i = j + 1
-			break
-		}
-	}
+	i := classpathIndex(java)
 	if i < 0 {
 		return 0, layout{}, "the java command has no class path"
 	}
@@ -184,25 +178,33 @@ func listJars(dir string) ([]string, error) {
 // Docker splits a log line) is written as jarsDir/{N jars, sorted}.
 func ShortClasspath(argv []string, jarsDir string) []string {
 	out := slices.Clone(argv)
-	for i := 1; i < len(out); i++ {
-		if a := out[i-1]; a != "-cp" && a != "-classpath" && a != "--class-path" {
-			continue
-		}
+	if i := classpathIndex(out); i >= 0 {
 		var kept []string
-		n := 0
+		n, at := 0, 0
 		for _, e := range strings.Split(out[i], string(os.PathListSeparator)) {
 			if filepath.Dir(e) == filepath.Clean(jarsDir) && strings.HasSuffix(strings.ToLower(e), ".jar") {
 				if n++; n == 1 {
-					kept = append(kept, "")
+					at = len(kept)
+					kept = append(kept, e)
 				}
 				continue
 			}
 			kept = append(kept, e)
 		}
 		if n > 1 {
-			kept[slices.Index(kept, "")] = fmt.Sprintf("%s/{%d jars, sorted}", filepath.Clean(jarsDir), n)
+			kept[at] = fmt.Sprintf("%s/{%d jars, sorted}", filepath.Clean(jarsDir), n)
 			out[i] = strings.Join(kept, string(os.PathListSeparator))
 		}
 	}
 	return out
+}
+
+// classpathIndex is the index of java's class path argument, or -1.
+func classpathIndex(java []string) int {
+	for j := 1; j+1 < len(java); j++ {
+		if a := java[j]; a == "-cp" || a == "-classpath" || a == "--class-path" {
+			return j + 1
+		}
+	}
+	return -1
 }
