@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help host base build images up down job test check unit bench stress fuzz clean
+.PHONY: help host base images up down job test check unit bench stress fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,27 +20,16 @@ host: ## install what is missing (docker, compose, mmdebstrap...) and start dock
 base: host ## build the local base image (Debian + Java 17 + Spark from pyspark), if changed
 	@SPARK_VERSION=$(SPARK_VERSION) BASE_IMAGE=$(BASE_IMAGE) bash scripts/build-base.sh
 
-build: ## build the static entrypoint binary into bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
-
-images: base build ## build snufkin/spark-master and snufkin/spark-worker on the local base
-	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -f Dockerfile.master \
-	  -t snufkin/spark-master:latest -t snufkin/spark-master:$(SPARK_VERSION) . >/dev/null
-	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -f Dockerfile.worker \
-	  -t snufkin/spark-worker:latest -t snufkin/spark-worker:$(SPARK_VERSION) . >/dev/null
-	@echo "images: snufkin/spark-master snufkin/spark-worker on $(BASE_IMAGE)"
+images: base ## build the static entrypoint and snufkin/spark-master, snufkin/spark-worker on the local base
+	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE) latest $(SPARK_VERSION)
 
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
 .PHONY: images-35 bench-cluster
-images-35: host build ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
+images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_35) BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
-	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.master \
-	  -t snufkin/spark-master:$(SPARK_VERSION_35) . >/dev/null
-	docker build -q --build-arg BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) -f Dockerfile.worker \
-	  -t snufkin/spark-worker:$(SPARK_VERSION_35) . >/dev/null
-	@echo "images: snufkin/spark-master:$(SPARK_VERSION_35) snufkin/spark-worker:$(SPARK_VERSION_35)"
+	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
 
 bench-cluster: images ## cluster formation (N = 1, 3, 6 workers) and master-restart recovery against the bare JVMs, into BENCHMARKS.md
 	@bash scripts/bench-cluster.sh
@@ -69,7 +58,7 @@ test: check images images-35 ## everything: checks, unit, PID-1, fuzz seeds and 
 unit: ## unit tests only (no docker)
 	$(GO) test -short -race ./...
 
-bench: build ## benchmark the supervisor against tini and dumb-init into BENCHMARKS.md
+bench: ## benchmark the supervisor against tini and dumb-init into BENCHMARKS.md
 	@bash scripts/bench.sh
 
 stress: ## 10 000 supervised runs with random exit codes and signals while orphans die in bursts
@@ -77,6 +66,3 @@ stress: ## 10 000 supervised runs with random exit codes and signals while orpha
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@bash scripts/fuzz.sh $(FUZZTIME)
-
-clean: ## remove build outputs (not the images or caches)
-	rm -rf bin .venv

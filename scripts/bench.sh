@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the entrypoint's pure init mode (bin/entrypoint -- CMD) against
+# Benchmarks the entrypoint's pure init mode (entrypoint -- CMD) against
 # Debian's tini and dumb-init with the harness in scripts/initbench, and
 # writes the supervisor section of BENCHMARKS.md (other sections are kept).
 # scripts/initbench/gofloor, the least a Go supervisor does, is measured with
@@ -20,6 +20,7 @@ quick=()
 while getopts "qo:h" o; do
     case $o in q) quick=(-quick) ;; o) out=$OPTARG ;; *) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
 done
+case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench: root is needed for PID namespaces" >&2; exit 1; }
 
 missing=()
@@ -33,12 +34,15 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/entrypoint ./entrypoint
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/entrypoint" ./entrypoint
 go build -o "$work/initbench" ./scripts/initbench
-# The Go floor: the least a Go supervisor does, built like bin/entrypoint and
+# The Go floor: the least a Go supervisor does, built like the entrypoint and
 # reported as a reference (scripts/initbench/gofloor).
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/gofloor" ./scripts/initbench/gofloor
 
 IFS=';' read -r -a others <<<"${BENCH_INITS:-tini --;dumb-init --}"
-"$work/initbench" "${quick[@]}" -o "$out" -ref "$work/gofloor --" -ref "$work/gofloor -all --" \
-    "./bin/entrypoint --" "${others[@]}"
+# From the build directory, so the report names ./entrypoint, not a
+# temporary path.
+cd "$work"
+./initbench "${quick[@]}" -o "$out" -ref "./gofloor --" -ref "./gofloor -all --" \
+    "./entrypoint --" "${others[@]}"

@@ -5,11 +5,14 @@
 #   cluster.sh up           compose up, scale to $WORKERS, wait until ALIVE, run the job
 #   cluster.sh wait-alive   wait until the master lists $WORKERS workers ALIVE
 #   cluster.sh job          run scripts/sparkjob.py from the host against the cluster
-#   cluster.sh venv         make .venv with the pyspark of the images' Spark version
-#                           (SPARK_VERSION other than the default: .cache/venv-VERSION)
+#   cluster.sh venv         make the driver's venv, pyspark of the images' Spark version
+#   cluster.sh python       the same, then print the path of its python
 #   cluster.sh down         remove the cluster
 #
-# COMPOSE_PROJECT names the compose project (default swarmingspark).
+# COMPOSE_PROJECT names the compose project (default swarmingspark). The
+# venv is $SPARK_CACHE_DIR/venv-$SPARK_VERSION (default /var/cache/swarming-spark,
+# beside the base images' downloads): one per Spark line, as a driver must
+# match the cluster's Spark, and none in the tree.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,11 +21,7 @@ SPARK_VERSION=${SPARK_VERSION:-$SPARK_VERSION_DEFAULT}
 project=${COMPOSE_PROJECT:-swarmingspark}
 workers=${WORKERS:-3}
 file=$root/images/compose/docker-compose.v1.yml
-# The default line's venv is .venv (make up, the tests); another line's
-# pyspark, for the 3.5 runs (SPARK_VERSION=3.5.8 cluster.sh venv), gets its
-# own, as a driver must match the cluster's Spark.
-venv=$root/.venv
-[ "$SPARK_VERSION" = "$SPARK_VERSION_DEFAULT" ] || venv=$root/.cache/venv-$SPARK_VERSION
+venv=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}/venv-$SPARK_VERSION
 
 dc() { docker-compose -p "$project" -f "$file" "$@"; }
 
@@ -62,7 +61,8 @@ ensure_venv() {
      [ "$("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)' 2>/dev/null)" = "$SPARK_VERSION" ]; then
     return 0
   fi
-  echo "cluster: making $venv with pyspark $SPARK_VERSION"
+  echo "cluster: making $venv with pyspark $SPARK_VERSION" >&2
+  mkdir -p "$(dirname "$venv")"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "pyspark==$SPARK_VERSION"
 }
@@ -95,6 +95,7 @@ case "${1:-}" in
   wait-alive) wait_alive ;;
   job) job ;;
   venv) ensure_venv ;;
+  python) ensure_venv >&2 && echo "$venv/bin/python" ;;
   down) dc down --remove-orphans -t 10 ;;
-  *) echo "usage: cluster.sh up|wait-alive|job|venv|down" >&2; exit 64 ;;
+  *) echo "usage: cluster.sh up|wait-alive|job|venv|python|down" >&2; exit 64 ;;
 esac

@@ -506,10 +506,6 @@ func CheckDiscovery(t *testing.T, container, source, url string) bool {
 	return true
 }
 
-var venvOnce sync.Once
-var venvErr error
-var venvOut string
-
 // CheckReady runs `entrypoint ready role` in container (what the
 // images' HEALTHCHECK and the probes run), logs its answer and reports
 // whether it said ready.
@@ -523,25 +519,6 @@ func CheckReady(t *testing.T, container, role string) bool {
 	}
 	t.Logf("entrypoint ready %s in %s: %s", role, Short(container), out)
 	return true
-}
-
-// Python returns .venv/bin/python with the images' pyspark, made once per
-// test process with `scripts/cluster.sh venv`.
-func Python(t *testing.T) string {
-	t.Helper()
-	venvOnce.Do(func() {
-		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), "venv"}
-		// Test binaries of several packages run at once; only one of
-		// them may make the venv.
-		if _, err := exec.LookPath("flock"); err == nil {
-			argv = append([]string{"flock", filepath.Join(os.TempDir(), "swarming-spark-venv.lock")}, argv...)
-		}
-		venvOut, venvErr = Try(argv...)
-	})
-	if venvErr != nil {
-		t.Fatalf("scripts/cluster.sh venv: %v\n%s", venvErr, venvOut)
-	}
-	return filepath.Join(Root, ".venv", "bin", "python")
 }
 
 // FreePortPair returns a port p such that p and p+1 were free on every

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,29 +56,47 @@ var lineVenvs sync.Map // version -> *lineVenv
 type lineVenv struct {
 	once sync.Once
 	py   string
-	out  string
 	err  error
 }
 
+// Python returns the Python of the driver's venv with the default line's
+// pyspark (PythonFor).
+func Python(t *testing.T) string {
+	t.Helper()
+	return PythonFor(t, Versions(t)["SPARK_VERSION_DEFAULT"])
+}
+
 // PythonFor returns the Python of a venv with pyspark version, made once
-// per test process with `SPARK_VERSION=version scripts/cluster.sh venv`.
+// per test process by `SPARK_VERSION=version scripts/cluster.sh python`,
+// which also says where it is.
 func PythonFor(t *testing.T, version string) string {
 	t.Helper()
-	if version == Versions(t)["SPARK_VERSION_DEFAULT"] {
-		return Python(t)
-	}
 	v, _ := lineVenvs.LoadOrStore(version, &lineVenv{})
 	lv := v.(*lineVenv)
 	lv.once.Do(func() {
-		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), "venv"}
+		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), "python"}
+		// Test binaries of several packages may run at once; only one of
+		// them may make a venv.
 		if _, err := exec.LookPath("flock"); err == nil {
 			argv = append([]string{"flock", filepath.Join(os.TempDir(), "swarming-spark-venv.lock")}, argv...)
 		}
-		lv.out, lv.err = TryEnv(append(os.Environ(), "SPARK_VERSION="+version), argv...)
-		lv.py = filepath.Join(Root, ".cache", "venv-"+version, "bin", "python")
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "SPARK_VERSION="+version)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		lv.py = strings.TrimSpace(string(out))
+		if err == nil && !filepath.IsAbs(lv.py) {
+			err = fmt.Errorf("printed %q, not the path of a python", lv.py)
+		}
+		if err != nil {
+			lv.err = fmt.Errorf("SPARK_VERSION=%s scripts/cluster.sh python: %w\n%s", version, err, stderr.String())
+		}
 	})
 	if lv.err != nil {
-		t.Fatalf("SPARK_VERSION=%s scripts/cluster.sh venv: %v\n%s", version, lv.err, lv.out)
+		t.Fatal(lv.err)
 	}
 	return lv.py
 }
