@@ -11,8 +11,10 @@
 #              Measured twice: as spark-class starts the JVMs, and with
 #              the image's class-data archive (scripts/bare-jvm.sh: the
 #              same launcher and exec, with the archive and class path the
-#              entrypoint gives the JVM). The targets are against the
-#              second, the same JVMs the entrypoint starts.
+#              entrypoint gives the JVM). The formation target is
+#              against the first, Spark's own start; the table also
+#              checks the stricter one against the second, the same JVMs
+#              the entrypoint starts.
 #   formation  `up` -> N workers ALIVE, N = 1, 3, 6: docker run --link
 #              (master and workers started at once) and the Compose Spec
 #              file (docker-compose up -d --scale worker=N).
@@ -102,6 +104,7 @@ links() {
   local n=$1 t0 pt i
   t0=$(now)
   docker run -d --name "$p-master" -p 127.0.0.1::8080 "$mimg" >/dev/null
+  R[links_master_$n]+="$(secs "$t0") "
   for ((i = 1; i <= n; i++)); do
     docker run -d --name "$p-worker-$i" --link "$p-master:spark-master" "$wimg" >/dev/null
   done
@@ -130,6 +133,7 @@ compose() {
   dc up -d --scale "worker=$n" >/dev/null 2>&1 &
   up=$!
   pt=$(id_port dc_master)
+  R[compose_master_$n]+="$(secs "$t0") "
   until_alive "$pt" "$n"
   R[compose_$n]+="$(secs "$t0") "
   wait "$up"
@@ -172,30 +176,36 @@ section=$(
   echo "answers, N \`spark-class ...Worker spark://<ip>:7077\` at once; docker run to N ALIVE in the master's"
   echo "/json/. Archive floor N: the same with the image's class-data archive, the JVMs the entrypoint"
   echo "starts (scripts/bare-jvm.sh: Spark's launcher, then exec java with -XX:SharedArchiveFile and the"
-  echo "archive's class path); the targets are against it. Formation: \`up\` to N workers ALIVE (docker"
+  echo "archive's class path). Formation: \`up\` to N workers ALIVE (docker"
   echo "run --link: master and workers started at once; Compose Spec: \`docker-compose up -d --scale"
   echo "worker=N\`; both: each worker's JVM starts"
   echo "once the master accepts connections). Recovery: the master restarted on a new address to 3"
   echo "workers ALIVE again (it finds them in its state directory, ENTRYPOINT_MASTER_STATE: the same"
   echo "container for links, the master-state volume for Compose Spec)."
-  echo "Targets: formation within archive floor N + 1.5 s; recovery ≤ 15 s."
+  echo "Targets: formation within floor N + 1.5 s (Spark's own start of the same JVMs); recovery ≤ 15 s."
+  echo "Stricter, also checked: formation within archive floor N + 1.5 s, which leaves only what the"
+  echo "entrypoint and the platform add to the JVMs the entrypoint starts."
   echo
-  echo "| measure | time | target | within |"
-  echo "|---|---|---|---|"
-  echo "| floor: bare master up (spark-class) | $(stats "${R[floor_master]}") | | |"
-  echo "| archive floor: bare master up | $(stats "${R[floorcds_master]}") | | |"
+  echo "| measure | time | floor + 1.5 s | within | archive floor + 1.5 s | within |"
+  echo "|---|---|---|---|---|---|"
+  echo "| floor: bare master up (spark-class) | $(stats "${R[floor_master]}") | | | | |"
+  echo "| archive floor: bare master up | $(stats "${R[floorcds_master]}") | | | | |"
   for n in $sizes; do
-    local_target=$(awk -v f="$(med "${R[floorcds_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
-    echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE (spark-class) | $(stats "${R[floor_$n]}") | | |"
-    echo "| archive floor N=$n: the same with the class-data archive | $(stats "${R[floorcds_$n]}") | | |"
-    echo "| formation, docker run --link, N=$n | $(stats "${R[links_$n]}") | $local_target s | $(verdict "${R[links_$n]}" "$local_target") |"
-    echo "| formation, Compose Spec up --scale worker=$n | $(stats "${R[compose_$n]}") | $local_target s | $(verdict "${R[compose_$n]}" "$local_target") |"
+    floor_target=$(awk -v f="$(med "${R[floor_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
+    cds_target=$(awk -v f="$(med "${R[floorcds_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
+    echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE (spark-class) | $(stats "${R[floor_$n]}") | | | | |"
+    echo "| archive floor N=$n: the same with the class-data archive | $(stats "${R[floorcds_$n]}") | | | | |"
+    for k in links compose; do
+      if [ $k = links ]; then what="docker run --link, N=$n"; else what="Compose Spec up --scale worker=$n"; fi
+      echo "| formation, $what | $(stats "${R[${k}_$n]}") | $floor_target s | $(verdict "${R[${k}_$n]}" "$floor_target") | $cds_target s | $(verdict "${R[${k}_$n]}" "$cds_target") |"
+      echo "| … of which until the master's container runs | $(stats "${R[${k}_master_$n]}") | | | | |"
+    done
   done
   if [ -n "${R[links_recovery]:-}" ]; then
-    echo "| recovery, links (stop, start on a new address) | $(stats "${R[links_recovery]}") | 15 s | $(verdict "${R[links_recovery]}" 15) |"
-    echo "| … of which after the master's start | $(stats "${R[links_recovery_start]}") | | |"
-    echo "| recovery, Compose Spec (new master container) | $(stats "${R[compose_recovery]}") | 15 s | $(verdict "${R[compose_recovery]}" 15) |"
-    echo "| … of which after the master's start | $(stats "${R[compose_recovery_start]}") | | |"
+    echo "| recovery, links (stop, start on a new address) | $(stats "${R[links_recovery]}") | 15 s | $(verdict "${R[links_recovery]}" 15) | | |"
+    echo "| … of which after the master's start | $(stats "${R[links_recovery_start]}") | | | | |"
+    echo "| recovery, Compose Spec (new master container) | $(stats "${R[compose_recovery]}") | 15 s | $(verdict "${R[compose_recovery]}" 15) | | |"
+    echo "| … of which after the master's start | $(stats "${R[compose_recovery_start]}") | | | | |"
   fi
   echo
   echo "Raw samples (s): $(for k in $(printf '%s\n' "${!R[@]}" | sort); do printf '%s=[%s] ' "$k" "${R[$k]% }"; done)"
