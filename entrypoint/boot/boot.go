@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -184,7 +183,7 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		}
 	}
 	env = ensurePasswdEntry(uid, gid, env, log)
-	shown := sparkenv.ShortClasspath(sparkenv.Redact(java), filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "jars"))
+	shown := sparkenv.ShortClasspath(sparkenv.Redact(java), env)
 	log.Info().Str("role", string(role)).Strs("argv", shown).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {

@@ -48,21 +48,23 @@ func WithClassArchive(java []string, archive string, env []string) ([]string, st
 	} else if err != nil {
 		return java, err.Error()
 	}
-	jars, err := listJars(filepath.Join(Get(env, "SPARK_HOME"), "jars"))
+	dirs := archiveDirs(env)
+	jars, err := listJars(dirs.jars)
 	if err != nil {
 		return java, err.Error()
 	}
-	return useClassArchive(java, archive, strings.TrimSpace(string(recorded)), archiveDirs(env), jars)
+	return useClassArchive(java, archive, strings.TrimSpace(string(recorded)), dirs, jars)
 }
 
 // ClassArchiveDump returns java set to write archive when the JVM exits, and
 // the class path to record next to it.
 func ClassArchiveDump(java []string, archive string, env []string) ([]string, string, error) {
-	jars, err := listJars(filepath.Join(Get(env, "SPARK_HOME"), "jars"))
+	dirs := archiveDirs(env)
+	jars, err := listJars(dirs.jars)
 	if err != nil {
 		return nil, "", err
 	}
-	i, lay, why := archiveLayout(java, archiveDirs(env), jars)
+	i, lay, why := archiveLayout(java, dirs, jars)
 	if why != "" {
 		return nil, "", errors.New(why)
 	}
@@ -173,16 +175,17 @@ func listJars(dir string) ([]string, error) {
 	return jars, nil
 }
 
-// ShortClasspath is argv for a log line: the run of jars the archive's
-// class path lists one by one (some 250, longer than the 16 KB at which
-// Docker splits a log line) is written as jarsDir/{N jars, sorted}.
-func ShortClasspath(argv []string, jarsDir string) []string {
+// ShortClasspath is argv for a log line: the run of Spark's jars the
+// archive's class path lists one by one (some 250, longer than the 16 KB at
+// which Docker splits a log line) is written as jars/{N jars, sorted}.
+func ShortClasspath(argv []string, env []string) []string {
 	out := slices.Clone(argv)
 	if i := classpathIndex(out); i >= 0 {
+		jarsDir := filepath.Clean(archiveDirs(env).jars)
 		var kept []string
 		n, at := 0, 0
 		for _, e := range strings.Split(out[i], string(os.PathListSeparator)) {
-			if filepath.Dir(e) == filepath.Clean(jarsDir) && strings.HasSuffix(strings.ToLower(e), ".jar") {
+			if filepath.Dir(e) == jarsDir && strings.HasSuffix(strings.ToLower(e), ".jar") {
 				if n++; n == 1 {
 					at = len(kept)
 					kept = append(kept, e)
@@ -192,7 +195,7 @@ func ShortClasspath(argv []string, jarsDir string) []string {
 			kept = append(kept, e)
 		}
 		if n > 1 {
-			kept[at] = fmt.Sprintf("%s/{%d jars, sorted}", filepath.Clean(jarsDir), n)
+			kept[at] = fmt.Sprintf("%s/{%d jars, sorted}", jarsDir, n)
 			out[i] = strings.Join(kept, string(os.PathListSeparator))
 		}
 	}
