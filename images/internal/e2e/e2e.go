@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -97,14 +98,20 @@ func Try(argv ...string) (string, error) {
 
 // TryEnv is Try with env as the command's environment (nil: inherit).
 func TryEnv(env []string, argv ...string) (string, error) {
+	var out bytes.Buffer
+	err := runTo(env, &out, &out, argv...)
+	return out.String(), err
+}
+
+// runTo runs argv with env (nil: inherit) and its output streams written
+// to stdout and stderr, killed after cmdTimeout.
+func runTo(env []string, stdout, stderr io.Writer, argv ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd.Run()
 }
 
 // Matrix is the one line a platform path prints, e.g.

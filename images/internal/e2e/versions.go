@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,14 +79,9 @@ func PythonFor(t *testing.T, version string) string {
 		if _, err := exec.LookPath("flock"); err == nil {
 			argv = append([]string{"flock", filepath.Join(os.TempDir(), "swarming-spark-venv.lock")}, argv...)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.Env = append(os.Environ(), "SPARK_VERSION="+version)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		lv.py = strings.TrimSpace(string(out))
+		var out, stderr bytes.Buffer
+		err := runTo(append(os.Environ(), "SPARK_VERSION="+version), &out, &stderr, argv...)
+		lv.py = strings.TrimSpace(out.String())
 		if err == nil && !filepath.IsAbs(lv.py) {
 			err = fmt.Errorf("printed %q, not the path of a python", lv.py)
 		}
