@@ -171,6 +171,8 @@ for ((r = 1; r <= runs; r++)); do
   done
 done
 
+# plus15 SAMPLES: the formation target against a floor, its median + 1.5 s.
+plus15() { awk -v f="$(med "$1")" 'BEGIN { printf "%.1f", f + 1.5 }'; }
 verdict() { awk -v x="$(med "$1")" -v lim="$2" 'BEGIN { print (x <= lim ? "yes" : "no") }'; }
 section=$(
   echo "## Cluster"
@@ -194,8 +196,8 @@ section=$(
   echo "| floor: bare master up (spark-class) | $(stats "${R[floor_master]}") | | | | |"
   echo "| archive floor: bare master up | $(stats "${R[floorcds_master]}") | | | | |"
   for n in $sizes; do
-    floor_target=$(awk -v f="$(med "${R[floor_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
-    cds_target=$(awk -v f="$(med "${R[floorcds_$n]}")" 'BEGIN { printf "%.1f", f + 1.5 }')
+    floor_target=$(plus15 "${R[floor_$n]}")
+    cds_target=$(plus15 "${R[floorcds_$n]}")
     echo "| floor N=$n: bare master, then $n bare worker$([ "$n" = 1 ] || echo s) ALIVE (spark-class) | $(stats "${R[floor_$n]}") | | | | |"
     echo "| archive floor N=$n: the same with the class-data archive | $(stats "${R[floorcds_$n]}") | | | | |"
     for k in links compose; do
