@@ -1,18 +1,22 @@
 // Command entrypoint is PID 1 of the snufkin/spark-master and
 // snufkin/spark-worker images: it finds the Spark standalone master, fixes
 // what the platform left wrong in /etc, scrubs the environment, starts the
-// master or worker JVM directly (spark-class, no daemonizing script) as the
-// spark user, forwards signals, reaps every orphan and exits with the JVM's
-// status.
+// master, worker or Spark Connect server JVM directly (spark-class, no
+// daemonizing script) as the spark user, forwards signals, reaps every
+// orphan and exits with the JVM's status.
 //
 // # Usage
 //
 //	entrypoint master            run a Spark standalone master
 //	entrypoint worker            find the master and run a Spark worker
+//	entrypoint connect           find the master and run a Spark Connect server: a driver inside the
+//	                             cluster's network that clients reach on one gRPC port (see below)
 //	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
 //	entrypoint -- CMD [ARG...]   supervise CMD as a plain init: no discovery, no /etc changes
-//	entrypoint ready ROLE        exit 0 when this master is ALIVE, or this worker is listed ALIVE by
-//	                             its master; 1 with the reason otherwise (HEALTHCHECK, probes)
+//	entrypoint ready [ROLE]      exit 0 when this master is ALIVE, this worker is listed ALIVE by its
+//	                             master, or this Connect server's port accepts and its master lists its
+//	                             application RUNNING; 1 with the reason otherwise (HEALTHCHECK, probes).
+//	                             Without ROLE: the role PID 1 runs, so one image's check fits every role
 //	entrypoint ambassador        forward TCP connections to the master (the 2015 ambassador pattern,
 //	                             for ECS tasks and hosts without cross-host links)
 //	entrypoint doctor [--json] [ROLE]
@@ -72,6 +76,13 @@
 //	                          turned off (it has no authentication). Drivers need the same secret.
 //	SPARK_AUTH_SECRET_FILE    the same, read from a file (a Kubernetes or ECS secret); not both
 //	SPARK_RPC_ENCRYPTION      true: AES-based RPC encryption (spark.network.crypto.enabled); needs the secret
+//	SPARK_SUBMIT_OPTS         connect: the server JVM's -D options, Spark's settings among them:
+//	                          -Dspark.connect.grpc.binding.port (default 15002), -Dspark.driver.host, ...
+//	SPARK_CONNECT_AUTHENTICATE_TOKEN
+//	                          connect: the token clients must send (Spark's own name; the server reads it
+//	                          from its environment, pyspark's client too); required with SPARK_AUTH_SECRET
+//	SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE
+//	                          the same, read from a file (a Kubernetes or ECS secret); not both
 //
 // Spark reads SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_PORT,
 // SPARK_WORKER_WEBUI_PORT, SPARK_WORKER_CORES and SPARK_WORKER_INSTANCES as
@@ -105,6 +116,48 @@
 //
 // A worker starts its JVM once the master accepts TCP connections: a JVM
 // that asks too early waits for that same 5-15 s retry.
+//
+// # Spark Connect server
+//
+// entrypoint connect finds the master exactly as a worker does (every
+// discovery source, the wait, the scrub, the /etc fixes, the wait for the
+// master's port), then runs org.apache.spark.sql.connect.service.SparkConnectServer
+// through spark-submit in client mode, as sbin/start-connect-server.sh
+// would, under the supervisor as the spark user. The server is a driver:
+// executors dial it back at spark.driver.host, which the entrypoint sets
+// to this container's address on the route to the master (the network the
+// workers share with it; never a host gateway), unless SPARK_SUBMIT_OPTS
+// sets it or SPARK_LOCAL_HOSTNAME or SPARK_LOCAL_IP is set. Clients need
+// only the gRPC port and a thin client (pyspark-client, sc://HOST:15002).
+//
+// Unless SPARK_SUBMIT_OPTS or spark-defaults.conf say otherwise, the
+// server shares the cluster: executors of one core
+// (spark.executor.cores=1), added as queries need them and given back
+// after 60 s idle (spark.dynamicAllocation.* with shuffle tracking), with
+// one kept so that the master lists the application RUNNING and a first
+// query finds an executor up. Without this a standalone application holds
+// every core of the cluster for its whole life and any other driver waits
+// with "Initial job has not accepted any resources".
+//
+// With SPARK_AUTH_SECRET (or _FILE) the server talks to the cluster with
+// the secret, which a standalone driver must have in its conf: the
+// entrypoint writes it to a properties file readable by the JVM's user
+// only, in a private directory under $TMPDIR that it removes when the JVM
+// exits, and passes --properties-file with --load-spark-defaults; it is never on a
+// command line. Clients then need SPARK_CONNECT_AUTHENTICATE_TOKEN; without
+// one the server refuses to start (exit 64). Without a secret it starts,
+// and says once in its log that anyone who can reach the port can run
+// code. pyspark's client sends a token only over TLS, except to
+// sc://localhost, which it reaches with gRPC's local credentials; so from
+// another machine use an SSH tunnel or a TLS-terminating proxy in front of
+// the port.
+//
+// A master restart: the master keeps the server's application in its
+// state (ENTRYPOINT_MASTER_STATE) like its workers and tells it where it
+// now is; the server keeps its sessions.
+//
+// The Connect server is part of Spark from 4.0 on; on the 3.5 images
+// connect exits 64 naming SPARK_HOME.
 //
 // # Class-data archive
 //

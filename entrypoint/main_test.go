@@ -103,6 +103,13 @@ func TestExitStatus(t *testing.T) {
 		{"class archive off", []string{"class-archive", "worker"}, []string{"ENTRYPOINT_CLASS_ARCHIVE=off"}, 64, `ENTRYPOINT_CLASS_ARCHIVE="off"`},
 		{"relative class archive", []string{"master"}, []string{"ENTRYPOINT_CLASS_ARCHIVE=cds"}, 64, `ENTRYPOINT_CLASS_ARCHIVE="cds"`},
 		{"secret and secret file", []string{"master"}, []string{"SPARK_AUTH_SECRET=x", "SPARK_AUTH_SECRET_FILE=/etc/hostname"}, 64, "both set"},
+		{"connect args", []string{"connect", "--conf"}, nil, 64, "takes no arguments"},
+		{"connect port", []string{"connect"}, []string{"SPARK_SUBMIT_OPTS=-Dspark.connect.grpc.binding.port=15o02"}, 64, "spark.connect.grpc.binding.port"},
+		{"connect secret without token", []string{"connect"}, []string{"SPARK_AUTH_SECRET=x"}, 64, "SPARK_CONNECT_AUTHENTICATE_TOKEN is unset while SPARK_AUTH_SECRET is set"},
+		{"connect token and token file", []string{"connect"}, []string{"SPARK_CONNECT_AUTHENTICATE_TOKEN=t", "SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/etc/hostname"}, 64, "both set"},
+		{"connect token file missing", []string{"connect"}, []string{"SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/nonexistent/token"}, 64, `SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE="/nonexistent/token"`},
+		{"connect on a spark without it", []string{"connect"}, []string{"SPARK_HOME=/nonexistent/spark-3.5"}, 64, `SPARK_HOME="/nonexistent/spark-3.5" has no jars/spark-connect_*.jar`},
+		{"ready of what", []string{"ready", "driver"}, nil, 64, `ready takes master, worker or connect, got "driver"`},
 	}
 	// Bad input changes nothing on disk: the files start would rewrite are
 	// compared byte for byte after every case.

@@ -30,6 +30,12 @@ type machine struct {
 	// launch asks Spark's launcher for the java command; nil leaves the
 	// spark-class form in the plan.
 	launch func(Plan) ([]string, []string, error)
+	// route is this container's address towards a host:port (connect's
+	// driver address); nil: its first own address.
+	route func(hostPort string) (netip.Addr, error)
+	// hasConnect says whether Spark under a home ships the Connect
+	// server; nil: assume it does.
+	hasConnect func(home string) bool
 }
 
 func systemMachine(in discovery.Inputs) machine {
@@ -43,7 +49,9 @@ func systemMachine(in discovery.Inputs) machine {
 			_, err := user.LookupId(strconv.Itoa(uid))
 			return err == nil
 		},
-		launch: javaCommand,
+		launch:     javaCommand,
+		route:      routeTo,
+		hasConnect: sparkenv.HasConnect,
 	}
 }
 

@@ -49,9 +49,14 @@ func authEnv(role sparkenv.Role, env []string) ([]string, bool, error) {
 		return env, false, nil
 	}
 	opts := "SPARK_WORKER_OPTS"
-	if role == sparkenv.Master {
+	switch role {
+	case sparkenv.Master:
 		opts = "SPARK_MASTER_OPTS"
 		env = sparkenv.AddJavaOption(env, opts, "spark.master.rest.enabled", "false")
+	case sparkenv.Connect:
+		// A driver also needs the secret in its conf: startNode writes
+		// it to the properties file.
+		opts = sparkenv.ConnectOpts
 	}
 	env = sparkenv.AddJavaOption(env, opts, "spark.authenticate", "true")
 	if encrypt == "true" {

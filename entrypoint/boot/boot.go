@@ -41,10 +41,13 @@ var ErrNoMaster = errors.New("no master found")
 const Usage = `usage:
   entrypoint master            run a Spark standalone master
   entrypoint worker            find the master and run a Spark worker
+  entrypoint connect           find the master and run a Spark Connect server (gRPC port 15002)
   entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
   entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
   entrypoint ambassador        forward TCP connections to the master
-  entrypoint ready ROLE        exit 0 when this master is ALIVE / this worker is ALIVE at its master
+  entrypoint ready [ROLE]      exit 0 when this master is ALIVE / this worker is ALIVE at its master /
+                               this Connect server accepts and its application RUNS at its master
+                               (default: the role PID 1 runs)
   entrypoint doctor [--json] [ROLE]  check this container (default role: worker); 1 when a check fails
   entrypoint class-archive ROLE      write the class-data archive of ROLE's JVM (image build)
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
@@ -73,7 +76,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: -- needs a command\n%s", ErrUsage, Usage)
 		}
 		return supervise(supervisor.Config{Args: args[1:], Env: os.Environ()}, s, log)
-	case "master", "worker":
+	case "master", "worker", "connect":
 		if len(args) > 1 {
 			return fmt.Errorf("%w: %s takes no arguments (got %q); use SPARK_*_OPTS for Spark options", ErrUsage, args[0], args[1:])
 		}
@@ -84,17 +87,21 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		}
 		return ambassador(s, log)
 	case "ready":
-		if len(args) != 2 {
-			return fmt.Errorf("%w: ready takes master or worker", ErrUsage)
+		if len(args) > 2 {
+			return fmt.Errorf("%w: ready takes master, worker or connect", ErrUsage)
 		}
-		return ready(sparkenv.Role(args[1]), stdout)
+		role := sparkenv.Role("")
+		if len(args) == 2 {
+			role = sparkenv.Role(args[1])
+		}
+		return ready(role, stdout)
 	case "explain":
 		role := sparkenv.Worker
 		if len(args) > 1 {
 			role = sparkenv.Role(args[1])
 		}
-		if role != sparkenv.Master && role != sparkenv.Worker || len(args) > 2 {
-			return fmt.Errorf("%w: explain takes master or worker, got %q", ErrUsage, args[1:])
+		if !isRole(string(role)) || len(args) > 2 {
+			return fmt.Errorf("%w: explain takes master, worker or connect, got %q", ErrUsage, args[1:])
 		}
 		return explain(role, s, stdout)
 	case "doctor":
@@ -106,6 +113,15 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return writeClassArchive(sparkenv.Role(args[1]), s, log)
 	}
 	return fmt.Errorf("%w: unknown subcommand %q\n%s", ErrUsage, args[0], Usage)
+}
+
+// isRole reports whether a names a role the entrypoint runs.
+func isRole(a string) bool {
+	switch sparkenv.Role(a) {
+	case sparkenv.Master, sparkenv.Worker, sparkenv.Connect:
+		return true
+	}
+	return false
 }
 
 func supervise(cfg supervisor.Config, s settings.Settings, log zerolog.Logger) error {
@@ -140,6 +156,22 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	for _, r := range p.Removed {
 		log.Info().Str("var", r.Name).Str("value", r.Value).Str("reason", r.Reason).Msg("removed from the jvm's environment")
 	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	if p.Credential != nil {
+		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
+	}
+	if p.Connect != nil {
+		log.Info().Str("driver_host", p.Node.Host).Str("source", p.Advertise.Source).Int("port", p.Connect.Port).Bool("token", p.Connect.Token).
+			Msg("spark connect server: executors dial the driver at driver_host, clients connect to port")
+		if p.Auth {
+			file, cleanup, err := connectProperties(sparkenv.Get(p.Env, "_SPARK_AUTH_SECRET"), uid, gid)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			p.Node.PropertiesFile = file
+		}
+	}
 	// Spark's launcher refuses some settings (an -Xmx in SPARK_WORKER_OPTS):
 	// ask it before /etc is touched, so bad input leaves nothing written.
 	java, env, err := javaCommand(p)
@@ -169,10 +201,6 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		if sig := untilStopped(func(ctx context.Context) { awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log) }); sig != 0 {
 			return stoppedEarly(log, sig)
 		}
-	}
-	uid, gid := os.Geteuid(), os.Getegid()
-	if p.Credential != nil {
-		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
 	}
 	if p.MasterState != "" {
 		if err := prepareMasterState(p.MasterState, uid, gid); err != nil {

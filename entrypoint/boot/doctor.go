@@ -139,7 +139,7 @@ func diagnose(ctx context.Context, role sparkenv.Role, s settings.Settings, d do
 			host, _ = os.Hostname()
 		}
 		port = sparkenv.IntOr(env, "SPARK_MASTER_PORT", 7077)
-	case sparkenv.Worker:
+	case sparkenv.Worker, sparkenv.Connect:
 		m, err := findMaster(ctx, s, d.in, zerolog.Nop(), false)
 		if err != nil {
 			fix := "start the master, or name it: SPARK_MASTER_URL=spark://HOST:7077, or SPARK_MASTER_SERVICE for the platform sources; " +
@@ -163,7 +163,7 @@ func diagnose(ctx context.Context, role sparkenv.Role, s settings.Settings, d do
 	addrs, nf := checkNames(ctx, role, host, d)
 	fs = append(fs, nf...)
 	fs = append(fs, checkDial(ctx, role, host, port, addrs))
-	if role == sparkenv.Worker {
+	if role != sparkenv.Master {
 		fs = append(fs, checkClock(ctx, host, addrs, sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)))
 	}
 	return fs
@@ -430,17 +430,17 @@ func joinAddrs(addrs []netip.Addr) string {
 	return strings.Join(s, " ")
 }
 
-// doctorCommand parses doctor's arguments: [--json] [master|worker].
+// doctorCommand parses doctor's arguments: [--json] [master|worker|connect].
 func doctorCommand(args []string, s settings.Settings, w io.Writer) error {
 	role, asJSON := sparkenv.Worker, false
 	for i, a := range args {
 		switch {
 		case a == "--json":
 			asJSON = true
-		case (a == string(sparkenv.Master) || a == string(sparkenv.Worker)) && i == len(args)-1:
+		case isRole(a) && i == len(args)-1:
 			role = sparkenv.Role(a)
 		default:
-			return fmt.Errorf("%w: doctor takes [--json] [master|worker], got %q", ErrUsage, args)
+			return fmt.Errorf("%w: doctor takes [--json] [master|worker|connect], got %q", ErrUsage, args)
 		}
 	}
 	return doctor(role, s, asJSON, w)

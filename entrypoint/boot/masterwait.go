@@ -3,10 +3,11 @@ package boot
 import (
 	"context"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
 // A worker JVM that asks a master which is not up yet gets no answer and
@@ -24,7 +25,7 @@ const masterPortPoll = 250 * time.Millisecond
 // a TCP connection, limit has passed (the JVM then starts anyway and
 // retries by itself), or ctx ends. It reports whether the master answered.
 func awaitMasterPort(ctx context.Context, masterURL string, limit time.Duration, log zerolog.Logger) bool {
-	addrs := strings.Split(strings.TrimPrefix(masterURL, "spark://"), ",")
+	addrs := sparkenv.MasterAddrs(masterURL)
 	start := time.Now()
 	deadline := start.Add(limit)
 	d := net.Dialer{Timeout: time.Second}
@@ -42,11 +43,11 @@ func awaitMasterPort(ctx context.Context, masterURL string, limit time.Duration,
 			last = err
 		}
 		if attempt == 1 {
-			log.Info().Str("url", masterURL).Err(last).Msg("waiting for the master to accept connections before starting the worker")
+			log.Info().Str("url", masterURL).Err(last).Msg("waiting for the master to accept connections before starting the jvm")
 		}
 		if time.Now().Add(masterPortPoll).After(deadline) {
 			log.Warn().Str("url", masterURL).Dur("waited", time.Since(start).Round(time.Millisecond)).Err(last).
-				Msg("master still not accepting connections; starting the worker, which keeps retrying")
+				Msg("master still not accepting connections; starting the jvm, which keeps retrying")
 			return false
 		}
 		t := time.NewTimer(masterPortPoll)

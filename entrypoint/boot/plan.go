@@ -35,6 +35,7 @@ type Plan struct {
 	Auth           bool                 `json:"authenticate"`
 	DecommissionUI string               `json:"decommission_ui,omitempty"`
 	MasterState    string               `json:"master_state,omitempty"`
+	Connect        *connectView         `json:"connect,omitempty"`
 	ClassArchive   string               `json:"-"`
 	Hosts          []etcfiles.HostEntry `json:"-"`
 	Resolv         *etcfiles.Resolv     `json:"-"`
@@ -69,6 +70,16 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		env = sparkenv.Set(env, "SPARK_HOME", "/opt/spark")
 	}
 	node := sparkenv.Node{Role: role, SparkHome: sparkenv.Get(env, "SPARK_HOME")}
+	// Settings that are wrong end the start before discovery waits.
+	if _, _, err := authEnv(role, env); err != nil {
+		return p, err
+	}
+	var cv *connectView
+	if role == sparkenv.Connect {
+		if env, cv, err = checkConnect(env, m); err != nil {
+			return p, err
+		}
+	}
 	switch role {
 	case sparkenv.Master:
 		node.Host = sparkenv.Get(env, "SPARK_MASTER_HOST")
@@ -95,6 +106,14 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 				env = sparkenv.AddJavaOption(env, "SPARK_MASTER_OPTS", o.key, o.value)
 			}
 		}
+	case sparkenv.Connect:
+		master, err := findMaster(ctx, s, in, log, wait)
+		if err != nil {
+			return p, err
+		}
+		p.Master = &master
+		node.MasterURL = master.URL
+		env = planConnect(&p, &node, env, m, cv)
 	case sparkenv.Worker:
 		master, err := findMaster(ctx, s, in, log, wait)
 		if err != nil {
@@ -136,7 +155,7 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	if env, p.Auth, err = authEnv(role, env); err != nil {
 		return p, err
 	}
-	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS"} {
+	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", connectOptsOf(role)} {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
 			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !sparkenv.SecretKey(k) {
 				p.JavaOptions[k] = v

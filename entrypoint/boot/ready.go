@@ -26,7 +26,15 @@ var ErrNotReady = errors.New("not ready")
 func ready(role sparkenv.Role, w io.Writer) error {
 	env := os.Environ()
 	c := &http.Client{Timeout: 3 * time.Second}
+	if role == "" {
+		var err error
+		if role, err = runningRole(); err != nil {
+			return err
+		}
+	}
 	switch role {
+	case sparkenv.Connect:
+		return readyConnect(env, c, w)
 	case sparkenv.Master:
 		url := "http://127.0.0.1:" + strconv.Itoa(sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)) + "/json/"
 		var m struct {
@@ -78,7 +86,7 @@ func ready(role sparkenv.Role, w io.Writer) error {
 		}
 		return fmt.Errorf("%w: master %s does not list worker %s", ErrNotReady, wk.MasterURL, wk.ID)
 	}
-	return fmt.Errorf("%w: ready takes master or worker, got %q", ErrUsage, role)
+	return fmt.Errorf("%w: ready takes master, worker or connect, got %q", ErrUsage, role)
 }
 
 func getJSON(c *http.Client, url string, v any) error {

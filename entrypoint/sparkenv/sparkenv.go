@@ -153,10 +153,12 @@ func Unset(env []string, keys ...string) []string {
 // Role is what the JVM runs.
 type Role string
 
-// The two roles of a standalone node.
+// The roles the images run: the two standalone daemons, and the Spark
+// Connect server, a driver that lives beside them.
 const (
-	Master Role = "master"
-	Worker Role = "worker"
+	Master  Role = "master"
+	Worker  Role = "worker"
+	Connect Role = "connect"
 )
 
 // Node describes the JVM to start.
@@ -166,7 +168,10 @@ type Node struct {
 	Host      string // --host: the name the node binds and advertises; "" lets Spark pick its IP
 	Port      int    // master RPC port (--port); 0 = 7077 for a master, random for a worker
 	WebUIPort int    // --webui-port; 0 = 8080 / 8081
-	MasterURL string // worker only: spark://host:port[,host:port]
+	MasterURL string // worker and connect: spark://host:port[,host:port]
+	// PropertiesFile is connect's --properties-file: the Spark settings
+	// that must not show on a command line (the driver's secret).
+	PropertiesFile string
 }
 
 // Classes of the standalone daemons.
@@ -214,6 +219,8 @@ func (n Node) Argv() ([]string, error) {
 			argv = append(argv, "--port", strconv.Itoa(n.Port))
 		}
 		return append(argv, n.MasterURL), nil
+	case Connect:
+		return n.connectArgv(argv)
 	}
 	return nil, fmt.Errorf("unknown role %q", n.Role)
 }
@@ -247,4 +254,15 @@ func IntOr(env []string, key string, def int) int {
 		return n
 	}
 	return def
+}
+
+// MasterAddrs are the host:port entries of a spark:// master URL, in order.
+func MasterAddrs(masterURL string) []string {
+	var out []string
+	for _, a := range strings.Split(strings.TrimPrefix(masterURL, "spark://"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
