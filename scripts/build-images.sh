@@ -16,9 +16,22 @@ trap 'rm -rf "$ctx"' EXIT
 
 cd "$root"
 CGO_ENABLED=0 "${GO:-go}" build -trimpath -ldflags='-s -w' -o "$ctx/bin/entrypoint" ./entrypoint
+# What a driver or Connect client must match (the same Spark; for Python
+# UDFs the same Python minor), read from the base itself and carried as
+# labels: `docker image inspect` shows them, explain prints them too, and
+# scripts/cluster.sh checks a client against them.
+runtime=$(docker run --rm --user 0 --entrypoint sh "$base" -c '
+  spark=$(ls "${SPARK_HOME:-/opt/spark}"/jars/spark-core_*.jar | sed -n "s/.*spark-core_[0-9.]*-\(.*\)\.jar$/\1/p" | head -1)
+  py=$(python3 -c "import platform; print(platform.python_version())" 2>/dev/null || echo none)
+  java=$(java -XshowSettings:properties -version 2>&1 | sed -n "s/^ *java.version = //p")
+  echo "$spark $py $java"')
+read -r spark_version python_version java_version <<<"$runtime"
+[ -n "$java_version" ] || { echo "build-images: cannot read Spark, Python and Java versions from $base ($runtime)" >&2; exit 1; }
+labels=(--label "org.apache.spark.version=$spark_version" --label "swarming-spark.python.version=$python_version"
+  --label "swarming-spark.java.version=$java_version")
 for role in master worker; do
   tags=()
   for tag in "$@"; do tags+=(-t "snufkin/spark-$role:$tag"); done
-  docker build -q --build-arg "BASE_IMAGE=$base" -f "Dockerfile.$role" "${tags[@]}" "$ctx" >/dev/null
+  docker build -q --build-arg "BASE_IMAGE=$base" "${labels[@]}" -f "Dockerfile.$role" "${tags[@]}" "$ctx" >/dev/null
 done
-echo "images: snufkin/spark-master snufkin/spark-worker:{$(IFS=,; echo "$*")} on $base"
+echo "images: snufkin/spark-master snufkin/spark-worker:{$(IFS=,; echo "$*")} on $base (Spark $spark_version, Python $python_version, Java $java_version)"

@@ -2,17 +2,24 @@
 # The classic compose cluster (images/compose/docker-compose.v1.yml) from the
 # host: what `make up`, `make down` and the end-to-end test share.
 #
-#   cluster.sh up           compose up, scale to $WORKERS, wait until ALIVE, run the job
+#   cluster.sh up           compose up, scale to $WORKERS, wait until ALIVE, run the job, then
+#                           start the Spark Connect server and run a query through it
 #   cluster.sh wait-alive   wait until the master lists $WORKERS workers ALIVE
 #   cluster.sh job          run scripts/sparkjob.py from the host against the cluster
+#   cluster.sh connect      start the Connect server beside the cluster (port $CONNECT_PORT, 15002)
+#   cluster.sh connect-job  run scripts/connectjob.py from the host through the Connect server
 #   cluster.sh venv         make the driver's venv, pyspark of the images' Spark version
 #   cluster.sh python       the same, then print the path of its python
+#   cluster.sh client-python  make the Connect client's venv (pyspark-client), print its python
+#   cluster.sh client-check PY  exit 1 with one sentence when PY's Python or pyspark does not
+#                           match the images' (their labels); 0 when it does
 #   cluster.sh down         remove the cluster
 #
 # COMPOSE_PROJECT names the compose project (default swarmingspark). The
-# venv is $SPARK_CACHE_DIR/venv-$SPARK_VERSION (default /var/cache/swarming-spark,
-# beside the base images' downloads): one per Spark line, as a driver must
-# match the cluster's Spark, and none in the tree.
+# venvs are $SPARK_CACHE_DIR/venv-$SPARK_VERSION and client-venv-$SPARK_VERSION
+# (default /var/cache/swarming-spark, beside the base images' downloads):
+# one per Spark line, as a driver must match the cluster's Spark, and none
+# in the tree. PYTHON names the interpreter they are made with (python3).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +29,11 @@ project=${COMPOSE_PROJECT:-swarmingspark}
 workers=${WORKERS:-3}
 file=$root/images/compose/docker-compose.v1.yml
 venv=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}/venv-$SPARK_VERSION
+client_venv=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}/client-venv-$SPARK_VERSION
+python=${PYTHON:-python3}
+connect_port=${CONNECT_PORT:-15002}
+connect_name=${project}_connect
+image=snufkin/spark-worker:$SPARK_VERSION
 
 dc() { docker-compose -p "$project" -f "$file" "$@"; }
 
@@ -56,15 +68,48 @@ wait_alive() {
   return 1
 }
 
-ensure_venv() {
-  if [ -x "$venv/bin/python" ] &&
-     [ "$("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)' 2>/dev/null)" = "$SPARK_VERSION" ]; then
+# make_venv DIR PACKAGE: a venv with PACKAGE==$SPARK_VERSION, kept while
+# it has that version.
+make_venv() {
+  local dir=$1 pkg=$2
+  if [ -x "$dir/bin/python" ] &&
+     [ "$("$dir/bin/python" -c 'import pyspark; print(pyspark.__version__)' 2>/dev/null)" = "$SPARK_VERSION" ]; then
     return 0
   fi
-  echo "cluster: making $venv with pyspark $SPARK_VERSION" >&2
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "pyspark==$SPARK_VERSION"
+  echo "cluster: making $dir with $pkg $SPARK_VERSION" >&2
+  mkdir -p "$(dirname "$dir")"
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$pkg==$SPARK_VERSION"
+}
+ensure_venv() { make_venv "$venv" pyspark; }
+ensure_client_venv() { make_venv "$client_venv" pyspark-client; }
+
+# check_client PY: PY must run the images' Python minor version (Python
+# UDFs run the client's pickled code in the executors' python3, and
+# PySpark's worker refuses another minor with PYTHON_VERSION_MISMATCH, after
+# the task has failed four times) and pyspark of the images' Spark.
+check_client() {
+  local py=$1 want_spark want_py got got_py got_spark
+  want_spark=$(docker image inspect -f '{{index .Config.Labels "org.apache.spark.version"}}' "$image" 2>/dev/null) ||
+    { echo "cluster: no image $image: make images" >&2; return 1; }
+  want_py=$(docker image inspect -f '{{index .Config.Labels "swarming-spark.python.version"}}' "$image")
+  got=$("$py" -c '
+import sys
+from importlib import metadata
+v = "none"
+for d in ("pyspark-client", "pyspark", "pyspark-connect"):
+    try:
+        v = metadata.version(d)
+        break
+    except metadata.PackageNotFoundError:
+        pass
+print("%d.%d" % sys.version_info[:2], v)') || { echo "cluster: cannot run $py" >&2; return 1; }
+  read -r got_py got_spark <<<"$got"
+  if [ "$got_py" != "${want_py%.*}" ] || [ "$got_spark" != "$want_spark" ]; then
+    echo "cluster: this client runs Python $got_py with pyspark $got_spark, but the cluster's executors run Python ${want_py%.*} and Spark $want_spark; use Python ${want_py%.*} with pyspark-client==$want_spark (PYTHON=python${want_py%.*} scripts/cluster.sh client-python makes that venv)" >&2
+    return 1
+  fi
 }
 
 job() {
@@ -83,6 +128,31 @@ job() {
     --master "spark://127.0.0.1:$port" --driver-host "$gw" --executors "$workers"
 }
 
+# connect: the Connect server run as the classic file's workers are,
+# linked to the master on the default bridge, its gRPC port published on
+# loopback (PUBLISH_ADDR=0.0.0.0 for other hosts: then set a token).
+connect() {
+  local start=$SECONDS
+  docker rm -f "$connect_name" >/dev/null 2>&1 || true
+  docker run -d --name "$connect_name" --link "$(master_id):spark-master" \
+    -p "${PUBLISH_ADDR:-127.0.0.1}:$connect_port:15002" "$image" connect >/dev/null
+  while ! docker exec "$connect_name" /usr/local/bin/entrypoint ready connect >/dev/null 2>&1; do
+    if [ $((SECONDS - start)) -ge "${ALIVE_TIMEOUT:-180}" ]; then
+      echo "cluster: the Connect server is not ready after ${ALIVE_TIMEOUT:-180}s" >&2
+      docker logs --tail 30 "$connect_name" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+  echo "cluster: Connect server ready after $((SECONDS - start))s"
+}
+
+connect_job() {
+  ensure_client_venv
+  check_client "$client_venv/bin/python"
+  "$client_venv/bin/python" "$root/scripts/connectjob.py" --remote "sc://localhost:$connect_port" --workers "$workers"
+}
+
 case "${1:-}" in
   up)
     start=$SECONDS
@@ -90,12 +160,28 @@ case "${1:-}" in
     dc scale worker="$workers"
     wait_alive
     job
-    echo "cluster: up in $((SECONDS - start))s; master UI http://127.0.0.1:$(published 8080)/ (make down removes it)"
+    connect
+    connect_job
+    py=$(docker image inspect -f '{{index .Config.Labels "swarming-spark.python.version"}}' "$image" | cut -d. -f1,2)
+    cat <<EOF
+cluster: up in $((SECONDS - start))s; master UI http://127.0.0.1:$(published 8080)/ (make down removes it)
+cluster: Spark Connect at sc://localhost:$connect_port; from Python $py with pyspark-client==$SPARK_VERSION:
+  from pyspark.sql import SparkSession
+  spark = SparkSession.builder.remote("sc://localhost:$connect_port").getOrCreate()
+  spark.range(10).selectExpr("sum(id)").show()
+EOF
     ;;
   wait-alive) wait_alive ;;
   job) job ;;
+  connect) connect ;;
+  connect-job) connect_job ;;
   venv) ensure_venv ;;
   python) ensure_venv >&2 && echo "$venv/bin/python" ;;
-  down) dc down --remove-orphans -t 10 ;;
-  *) echo "usage: cluster.sh up|wait-alive|job|venv|python|down" >&2; exit 64 ;;
+  client-python) ensure_client_venv >&2 && check_client "$client_venv/bin/python" && echo "$client_venv/bin/python" ;;
+  client-check) check_client "${2:?usage: cluster.sh client-check PYTHON}" ;;
+  down)
+    docker rm -f -v "$connect_name" >/dev/null 2>&1 || true
+    dc down --remove-orphans -t 10
+    ;;
+  *) echo "usage: cluster.sh up|wait-alive|job|connect|connect-job|venv|python|client-python|client-check PY|down" >&2; exit 64 ;;
 esac

@@ -25,7 +25,10 @@ type explanation struct {
 	Hostname string      `json:"hostname"`
 	// ClassArchive is known only from the launcher's class path.
 	ClassArchive *archiveView `json:"class_archive,omitempty"`
-	Settings     struct {
+	// Runtime is read from the container (never in the golden tests,
+	// whose machine has no launcher).
+	Runtime  *runtimeView `json:"runtime,omitempty"`
+	Settings struct {
 		Discovery  string `json:"discovery"`
 		MasterWait string `json:"master_wait"`
 		Grace      string `json:"grace"`
@@ -85,6 +88,8 @@ func explainOn(role sparkenv.Role, s settings.Settings, m machine, w io.Writer) 
 		if m.launch == nil {
 			e.Argv = sparkenv.Redact(e.Argv)
 		} else if java, env, jerr := m.launch(p); jerr == nil {
+			rt := readRuntime(env)
+			e.Runtime = &rt
 			java, why := withClassArchive(p, java, env)
 			e.ClassArchive = &archiveView{File: p.ClassArchive, Used: why == "", Why: why}
 			e.Argv = sparkenv.Redact(java)

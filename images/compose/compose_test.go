@@ -94,7 +94,7 @@ func TestComposeSpec(t *testing.T) {
 	file := filepath.Join(e2e.Root, "images", "compose", "docker-compose.yml")
 	// Empty publish variables: random loopback ports, so that another
 	// cluster (the classic one holds 7077) can run at the same time.
-	env := append(os.Environ(), "MASTER_RPC_PUBLISH=", "MASTER_UI_PUBLISH=", "PUBLISH_ADDR=127.0.0.1")
+	env := append(os.Environ(), "MASTER_RPC_PUBLISH=", "MASTER_UI_PUBLISH=", "CONNECT_PUBLISH=", "PUBLISH_ADDR=127.0.0.1")
 	t.Cleanup(func() { e2e.CheckClean(t, project) }) // runs after down
 	dc := e2e.NewCompose(t, project, file, env)
 
@@ -122,6 +122,12 @@ func TestComposeSpec(t *testing.T) {
 		e2e.CheckReady(t, id, "worker")
 	}
 	e2e.CheckReady(t, master, "master")
+	connects := dc.IDs(t, "connect")
+	if len(connects) != 1 {
+		t.Fatalf("compose started connect servers %q, want 1", connects)
+	}
+	connect := connects[0]
+	connectReady := e2e.WaitConnectReady(t, connect, 3*time.Minute)
 
 	rpc := e2e.Published(t, master, "7077/tcp")
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+rpc, e2e.Gateway(t, master), workers)
@@ -146,8 +152,14 @@ func TestComposeSpec(t *testing.T) {
 		return ok
 	})
 
+	// After the master's restart: the server's application came through
+	// it (the master's state keeps it), and the classic jobs are done, so
+	// the server's executors take no cores they need.
+	connectOK, _ := e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect, e2e.ConnectPort+"/tcp"), "", workers)
+	m.OK("connect", connectReady && connectOK)
+
 	ids = killWorker(t, m, dc, e2e.Published(t, master, "8080/tcp"), ids, "up", "-d", "--no-recreate", "--scale", fmt.Sprintf("worker=%d", workers))
-	all := append(ids, master)
+	all := append(ids, master, connect)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}

@@ -23,7 +23,7 @@ func TestComposeFilesConfig(t *testing.T) {
 	}
 	docs := e2e.LoadYAML(t, filepath.Join(e2e.Root, "images", "compose", "docker-compose.yml"))
 	s := string(docs[0])
-	for _, want := range []string{`"spark-master":`, `"hostname": "spark-master"`, `"worker":`, `"stop_grace_period": "10s"`, `"depends_on": ["spark-master"]`, `"master-state:/var/lib/spark/master"`, `"networks": {"spark":`} {
+	for _, want := range []string{`"spark-master":`, `"hostname": "spark-master"`, `"worker":`, `"stop_grace_period": "10s"`, `"depends_on": ["spark-master"]`, `"master-state:/var/lib/spark/master"`, `"networks": {"spark":`, `"connect":`, `"command": ["connect"]`, `:15002"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("docker-compose.yml lacks %s", want)
 		}

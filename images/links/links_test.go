@@ -5,7 +5,9 @@
 package links_test
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,25 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	}
 	e2e.CheckReady(t, master, "master")
 
+	// The Connect server, linked as the workers are; Spark 3.5 has none
+	// in its jars, and connect says so at once.
+	connect := prefix + "-connect"
+	connectReady := false
+	if hasConnect(t, workerImage) {
+		res.Container(connect)
+		e2e.Run(t, "docker", "run", "-d", "--name", connect, "--link", master+":spark-master",
+			"-p", "127.0.0.1::"+e2e.ConnectPort, "--stop-timeout", "10", workerImage, "connect")
+		connectReady = e2e.WaitConnectReady(t, connect, 3*time.Minute)
+	} else {
+		out, err := e2e.Try("docker", "run", "--rm", "--link", master+":spark-master", workerImage, "connect")
+		refused := strings.Contains(out, "has no jars/spark-connect_*.jar")
+		if code := exitCode(err); code != 64 || !refused {
+			t.Errorf("connect on %s: exit %d, want 64 naming the missing jar:\n%s", workerImage, code, out)
+		}
+		m.Set("connect", "refused(no-connect-in-"+tag+")")
+		connect = ""
+	}
+
 	jobOK, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
 	m.OK("job", jobOK)
 
@@ -77,6 +98,14 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 		return ok
 	}
 	e2e.CheckMasterRestartFrom(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, func() e2e.Restarted { return restartMaster(t, prefix, master, workerImage) }, job)
+
+	// The server's application came through the master's restart on a
+	// new address; the classic jobs are done, so its executors take no
+	// cores they need.
+	if connect != "" {
+		ok, _ := e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect, e2e.ConnectPort+"/tcp"), "", e2e.Workers)
+		m.OK("connect", connectReady && ok)
+	}
 
 	// A lost worker is replaced by hand: docker run has no controller.
 	replacement, _ := e2e.CheckWorkerKill(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, ids[0], func() string {
@@ -91,6 +120,9 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	}
 
 	all := append(ids, master)
+	if connect != "" {
+		all = append(all, connect)
+	}
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}
@@ -110,4 +142,23 @@ func restartMaster(t *testing.T, prefix, master, image string) e2e.Restarted {
 	defer release()
 	e2e.Run(t, "docker", "start", master)
 	return e2e.Restarted{OldIP: oldIP, NewIP: e2e.IP(t, master), UI: e2e.Published(t, master, "8080/tcp")}
+}
+
+// hasConnect reports whether image's Spark ships the Connect server.
+func hasConnect(t *testing.T, image string) bool {
+	t.Helper()
+	out := e2e.Run(t, "docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "ls /opt/spark/jars/ | grep -c '^spark-connect_' || true")
+	return strings.TrimSpace(out) != "0"
+}
+
+// exitCode is the exit status in err, 0 for nil, -1 when there is none.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
 }

@@ -29,8 +29,8 @@ func TestStackDeploy(t *testing.T) {
 		})
 	}
 	stack := e2e.Name("stack")
-	ui := freePort(t)
-	env := append(os.Environ(), "SPARK_UI_PORT="+strconv.Itoa(ui))
+	ui, connectPort := freePort(t), freePort(t)
+	env := append(os.Environ(), "SPARK_UI_PORT="+strconv.Itoa(ui), "SPARK_CONNECT_PORT="+strconv.Itoa(connectPort))
 	e2e.RunEnv(t, env, "docker", "stack", "deploy", "-c", file, stack)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -118,12 +118,24 @@ func TestStackDeploy(t *testing.T) {
 	}, job)
 
 	// A task killed: Swarm's restart policy starts another one.
+	// The Connect server, through the routing mesh from the host, after
+	// the master's restart (its application came through it).
+	connects := containers(t, stack+"_connect")
+	if len(connects) != 1 {
+		t.Fatalf("running connect servers: %q, want 1", connects)
+	}
+	connectOK := e2e.WaitConnectReady(t, connects[0], 3*time.Minute)
+	if connectOK {
+		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+strconv.Itoa(connectPort), "", e2e.Workers)
+	}
+	m.OK("connect", connectOK)
+
 	workers = containers(t, stack+"_worker")
 	e2e.CheckWorkerKill(t, m, strconv.Itoa(ui), e2e.Workers, workers[0], func() string {
 		return newTask(t, stack+"_worker", workers)
 	})
 	workers = containers(t, stack+"_worker")
-	all := append(workers, masters...)
+	all := append(append(workers, masters...), connects...)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}
@@ -132,7 +144,7 @@ func TestStackDeploy(t *testing.T) {
 	// grace period; swarm removes them, so their exit codes come from the
 	// daemon's die events.
 	since := time.Now().Add(-time.Second).Unix()
-	e2e.Run(t, "docker", "service", "scale", "--detach=false", stack+"_worker=0", stack+"_spark-master=0")
+	e2e.Run(t, "docker", "service", "scale", "--detach=false", stack+"_worker=0", stack+"_spark-master=0", stack+"_connect=0")
 	events := e2e.Run(t, "docker", "events", "--since", strconv.FormatInt(since, 10), "--until", strconv.FormatInt(time.Now().Unix()+1, 10),
 		"--filter", "type=container", "--filter", "event=die", "--format", `{{.Actor.ID}} {{index .Actor.Attributes "exitCode"}}`)
 	stopOK := true

@@ -70,10 +70,25 @@ func Python(t *testing.T) string {
 // which also says where it is.
 func PythonFor(t *testing.T, version string) string {
 	t.Helper()
-	v, _ := lineVenvs.LoadOrStore(version, &lineVenv{})
+	return venvPython(t, "python", version)
+}
+
+// ClientPython returns the Python of the Connect client's venv, with
+// pyspark-client of the default line (no JVM), made by `scripts/cluster.sh
+// client-python`, which also checks it against the images' labels.
+func ClientPython(t *testing.T) string {
+	t.Helper()
+	return venvPython(t, "client-python", Versions(t)["SPARK_VERSION_DEFAULT"])
+}
+
+// venvPython runs `SPARK_VERSION=version scripts/cluster.sh sub` once per
+// test process and returns the python it prints.
+func venvPython(t *testing.T, sub, version string) string {
+	t.Helper()
+	v, _ := lineVenvs.LoadOrStore(sub+" "+version, &lineVenv{})
 	lv := v.(*lineVenv)
 	lv.once.Do(func() {
-		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), "python"}
+		argv := []string{"bash", filepath.Join(Root, "scripts", "cluster.sh"), sub}
 		// Test binaries of several packages may run at once; only one of
 		// them may make a venv.
 		if _, err := exec.LookPath("flock"); err == nil {
@@ -86,7 +101,7 @@ func PythonFor(t *testing.T, version string) string {
 			err = fmt.Errorf("printed %q, not the path of a python", lv.py)
 		}
 		if err != nil {
-			lv.err = fmt.Errorf("SPARK_VERSION=%s scripts/cluster.sh python: %w\n%s", version, err, stderr.String())
+			lv.err = fmt.Errorf("SPARK_VERSION=%s scripts/cluster.sh %s: %w\n%s", version, sub, err, stderr.String())
 		}
 	})
 	if lv.err != nil {
