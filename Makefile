@@ -31,8 +31,9 @@ images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in
 	@SPARK_VERSION=$(SPARK_VERSION_35) BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
 
-bench-cluster: images ## cluster formation (N = 1, 3, 6 workers) and master-restart recovery against the bare JVMs, into BENCHMARKS.md
+bench-cluster: images ## cluster formation (N = 1, 3, 6 workers), master-restart recovery against the bare JVMs, and the Connect server (ready, first query), into BENCHMARKS.md
 	@bash scripts/bench-cluster.sh
+	@bash scripts/bench-connect.sh
 
 up: images ## start the compose cluster with 3 workers and run the sample job
 	@bash scripts/cluster.sh venv

@@ -134,7 +134,8 @@ links() {
 compose() {
   local n=$1 t0 pt up
   t0=$(now)
-  dc up -d --scale "worker=$n" >/dev/null 2>&1 &
+  # Master and workers only: the Connect server has its own part.
+  dc up -d --scale "worker=$n" spark-master worker >/dev/null 2>&1 &
   up=$!
   pt=$(id_port dc_master)
   R[compose_master_$n]+="$(secs "$t0") "
@@ -215,18 +216,6 @@ section=$(
   echo
   echo "Raw samples (s): $(for k in $(printf '%s\n' "${!R[@]}" | sort); do printf '%s=[%s] ' "$k" "${R[$k]% }"; done)"
 )
-# Replace our section only: from "## Cluster" to the next "## " heading.
-touch "$out"
-python3 - "$out" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
-text = open(path).read()
-m = re.search(r"^## Cluster\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 "$root/scripts/bench-section.py" "$out" Cluster <<<"$section"
 echo "$section"
 echo "bench-cluster: wrote the Cluster section of $out"

@@ -80,6 +80,14 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 			return p, err
 		}
 	}
+	if role != sparkenv.Master {
+		master, err := findMaster(ctx, s, in, log, wait)
+		if err != nil {
+			return p, err
+		}
+		p.Master = &master
+		node.MasterURL = master.URL
+	}
 	switch role {
 	case sparkenv.Master:
 		node.Host = sparkenv.Get(env, "SPARK_MASTER_HOST")
@@ -107,20 +115,8 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 			}
 		}
 	case sparkenv.Connect:
-		master, err := findMaster(ctx, s, in, log, wait)
-		if err != nil {
-			return p, err
-		}
-		p.Master = &master
-		node.MasterURL = master.URL
 		env = planConnect(&p, &node, env, m, cv)
 	case sparkenv.Worker:
-		master, err := findMaster(ctx, s, in, log, wait)
-		if err != nil {
-			return p, err
-		}
-		p.Master = &master
-		node.MasterURL = master.URL
 		if _, ok := sparkenv.Lookup(env, "SPARK_WORKER_DIR"); !ok {
 			// Spark's default, $SPARK_HOME/work, belongs to root in the
 			// official image; work-dir is the one directory both images

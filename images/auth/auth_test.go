@@ -50,8 +50,37 @@ func TestSharedSecret(t *testing.T) {
 	ok, _ := e2e.Job(t, masterURL, gw, 1)
 	m.OK("job", ok)
 
+	// The Connect server on the same cluster: it talks to it with the
+	// secret and takes only clients with its token, given as a mounted
+	// file (a Kubernetes or ECS secret).
+	connect := prefix + "-connect"
+	token := "tok-" + secret
+	tokenFile := filepath.Join(t.TempDir(), "connect-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res.Container(connect)
+	e2e.Run(t, "docker", "run", "-d", "--name", connect, "--link", master+":spark-master",
+		"-e", "SPARK_AUTH_SECRET="+secret, "-e", "SPARK_RPC_ENCRYPTION=true",
+		"-v", tokenFile+":/run/secrets/connect-token:ro", "-e", "SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/run/secrets/connect-token",
+		"-p", "127.0.0.1::"+e2e.ConnectPort, "--stop-timeout", "10", "snufkin/spark-worker", "connect")
 	os.Unsetenv("SPARK_AUTH_SECRET")
 	os.Unsetenv("SPARK_RPC_ENCRYPTION")
+	if e2e.WaitConnectReady(t, connect, 3*time.Minute) {
+		// pyspark's client sends a token in plain text to localhost only.
+		remote := "sc://localhost:" + e2e.Published(t, connect, e2e.ConnectPort+"/tcp")
+		ok, _ := e2e.ConnectJob(t, remote, token, 1)
+		m.OK("connect", ok)
+		out, err := e2e.TryEnv(os.Environ(), e2e.ClientPython(t), filepath.Join(e2e.Root, "scripts", "connectjob.py"), "--remote", remote, "--workers", "1")
+		refused := err != nil && strings.Contains(out, "UNAUTHENTICATED") && !strings.Contains(out, "connect: result=")
+		m.OK("no-token-refused", refused)
+		if !refused {
+			t.Errorf("a Connect client without the token was not refused (%v):\n%s", err, out)
+		}
+	} else {
+		m.OK("connect", false)
+	}
+
 	port := e2e.FreePortPair(t)
 	out, err := e2e.TryEnv(append(os.Environ(), "PYSPARK_PYTHON=python3"), e2e.Python(t), filepath.Join(e2e.Root, "scripts", "sparkjob.py"),
 		"--master", masterURL, "--driver-host", gw, "--executors", "1", "--driver-port", strconv.Itoa(port), "--wait", "30")
@@ -62,14 +91,15 @@ func TestSharedSecret(t *testing.T) {
 	}
 
 	leaked := false
-	for _, c := range []string{master, worker} {
+	for c, role := range map[string]string{master: "master", worker: "worker", connect: "connect"} {
 		logs, _ := e2e.Try("docker", "logs", c)
-		explain, _ := e2e.Try("docker", "exec", c, "/usr/local/bin/entrypoint", "explain")
+		explain, _ := e2e.Try("docker", "exec", c, "/usr/local/bin/entrypoint", "explain", role)
 		cmdlines, _ := e2e.Try("docker", "exec", c, "bash", "-c", `for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f"; echo; done`)
 		for what, text := range map[string]string{"logs": logs, "explain": explain, "command lines": cmdlines} {
+			// The token holds the secret: one check finds either.
 			if strings.Contains(strings.ReplaceAll(text, optSecret, ""), secret) {
 				leaked = true
-				t.Errorf("%s: the secret is in the %s", c, what)
+				t.Errorf("%s: the secret or the connect token is in the %s", c, what)
 			}
 		}
 		for what, text := range map[string]string{"logs": logs, "explain": explain} {
@@ -84,6 +114,6 @@ func TestSharedSecret(t *testing.T) {
 	}
 	m.OK("secret-hidden", !leaked)
 
-	e2e.Run(t, "docker", "stop", "-t", "10", worker, master)
-	m.OK("stop", e2e.ExitCodes(t, []string{worker, master}))
+	e2e.Run(t, "docker", "stop", "-t", "10", connect, worker, master)
+	m.OK("stop", e2e.ExitCodes(t, []string{connect, worker, master}))
 }

@@ -6,6 +6,7 @@
 package kubernetes_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -77,6 +78,34 @@ type container struct {
 		Name          string `json:"name"`
 		ContainerPort int    `json:"containerPort"`
 	} `json:"ports"`
+	StartupProbe   *probe `json:"startupProbe"`
+	ReadinessProbe *probe `json:"readinessProbe"`
+	LivenessProbe  *probe `json:"livenessProbe"`
+}
+
+// probe is a container probe; the emulation runs exec probes only.
+type probe struct {
+	Exec *struct {
+		Command []string `json:"command"`
+	} `json:"exec"`
+	InitialDelaySeconds int `json:"initialDelaySeconds"`
+	PeriodSeconds       int `json:"periodSeconds"`
+	TimeoutSeconds      int `json:"timeoutSeconds"`
+	FailureThreshold    int `json:"failureThreshold"`
+}
+
+// The kubelet's defaults for a probe's unset fields.
+func (p *probe) period() time.Duration {
+	return time.Duration(cmp.Or(p.PeriodSeconds, 10)) * time.Second
+}
+func (p *probe) timeout() time.Duration {
+	return time.Duration(cmp.Or(p.TimeoutSeconds, 1)) * time.Second
+}
+func (p *probe) failures() int { return cmp.Or(p.FailureThreshold, 3) }
+
+// execs reports whether the probe runs exactly argv.
+func (p *probe) execs(argv ...string) bool {
+	return p != nil && p.Exec != nil && slices.Equal(p.Exec.Command, argv)
 }
 
 type envVar struct {
@@ -86,7 +115,22 @@ type envVar struct {
 		FieldRef *struct {
 			FieldPath string `json:"fieldPath"`
 		} `json:"fieldRef"`
+		SecretKeyRef *secretKeyRef `json:"secretKeyRef"`
 	} `json:"valueFrom"`
+}
+
+type secretKeyRef struct {
+	Name     string `json:"name"`
+	Key      string `json:"key"`
+	Optional *bool  `json:"optional"`
+}
+
+// secretRef is the Secret key the variable comes from, or nil.
+func (e envVar) secretRef() *secretKeyRef {
+	if e.ValueFrom == nil {
+		return nil
+	}
+	return e.ValueFrom.SecretKeyRef
 }
 
 // fieldPath is the downward-API field the variable comes from, or "".
@@ -207,17 +251,20 @@ func TestManifests(t *testing.T) {
 		t.Errorf("Service spark-master: the first port should be spark (SPARK_MASTER_SERVICE_PORT, SPARK_MASTER_PORT)")
 	}
 
-	var master, worker deployment
+	var master, worker, connect deployment
 	find(t, objs, "Deployment", "spark-master", &master)
 	find(t, objs, "Deployment", "spark-worker", &worker)
+	find(t, objs, "Deployment", "spark-connect", &connect)
 	if master.Replicas == nil || *master.Replicas != 1 {
 		t.Errorf("spark-master replicas = %v, want 1", master.Replicas)
 	}
 	if worker.Replicas == nil || *worker.Replicas != 3 {
 		t.Errorf("spark-worker replicas = %v, want 3", worker.Replicas)
 	}
-	for name, d := range map[string]deployment{"spark-master": master, "spark-worker": worker} {
-		checkPod(t, name, d)
+	deployments := map[string]deployment{"spark-master": master, "spark-worker": worker, "spark-connect": connect}
+	images := map[string]string{"spark-master": "snufkin/spark-master", "spark-worker": "snufkin/spark-worker", "spark-connect": "snufkin/spark-worker"}
+	for name, d := range deployments {
+		checkPod(t, name, images[name], d)
 	}
 	for _, o := range objs {
 		if o.Kind != "Service" {
@@ -225,12 +272,20 @@ func TestManifests(t *testing.T) {
 		}
 		var s service
 		_ = json.Unmarshal(o.Spec, &s)
-		if !subset(s.Selector, master.Template.Metadata.Labels) && !subset(s.Selector, worker.Template.Metadata.Labels) {
+		var selected []deployment
+		for _, d := range deployments {
+			if subset(s.Selector, d.Template.Metadata.Labels) {
+				selected = append(selected, d)
+			}
+		}
+		if len(selected) == 0 {
 			t.Errorf("Service %s selects %v: no pod has those labels", o.Metadata.Name, s.Selector)
 		}
 		for _, p := range s.Ports {
-			if name, ok := p.TargetPort.(string); ok && !hasPortName(master, name) {
-				t.Errorf("Service %s targets port %q, which the master container does not name", o.Metadata.Name, name)
+			for _, d := range selected {
+				if name, ok := p.TargetPort.(string); ok && !hasPortName(d, name) {
+					t.Errorf("Service %s targets port %q, which a pod it selects (%s) does not name", o.Metadata.Name, name, d.Template.Spec.Containers[0].Name)
+				}
 			}
 		}
 	}
@@ -252,9 +307,79 @@ func TestManifests(t *testing.T) {
 	if v, _ := c.env("SPARK_WORKER_OPTS"); !strings.Contains(v, "spark.decommission.enabled=true") {
 		t.Errorf("spark-worker SPARK_WORKER_OPTS = %q: want decommission on SIGTERM", v)
 	}
+	checkConnect(t, objs, connect)
 }
 
-func checkPod(t *testing.T, name string, d deployment) {
+// checkConnect wants the Connect server as one pod of the worker image
+// running connect, probed by the role's own check, its token from a
+// Secret and never in the manifest, and the Service spark-connect as the
+// way in: a ClusterIP Service (port-forward; see its comment) on the
+// named gRPC port.
+func checkConnect(t *testing.T, objs []object, d deployment) {
+	t.Helper()
+	if d.Replicas == nil || *d.Replicas != 1 {
+		t.Errorf("spark-connect replicas = %v, want 1 (sessions live in one server)", d.Replicas)
+	}
+	c := d.Template.Spec.Containers[0]
+	if !slices.Equal(c.Args, []string{"connect"}) {
+		t.Errorf("spark-connect args %q, want [connect]", c.Args)
+	}
+	ready := []string{"/usr/local/bin/entrypoint", "ready", "connect"}
+	for name, p := range map[string]*probe{"startupProbe": c.StartupProbe, "readinessProbe": c.ReadinessProbe, "livenessProbe": c.LivenessProbe} {
+		if !p.execs(ready...) {
+			t.Errorf("spark-connect %s should exec %q", name, ready)
+		}
+	}
+	// A master that restarts with its state is back, with the server's
+	// application, within its JVM's start and the 15 s recovery: liveness
+	// must not restart the server meanwhile.
+	if p := c.LivenessProbe; p != nil && time.Duration(p.failures())*p.period() < 45*time.Second {
+		t.Errorf("spark-connect livenessProbe fails after %s: shorter than a master's restart", time.Duration(p.failures())*p.period())
+	}
+	grpc := 0
+	for _, p := range c.Ports {
+		if p.Name == "grpc" {
+			grpc = p.ContainerPort
+		}
+	}
+	if strconv.Itoa(grpc) != e2e.ConnectPort {
+		t.Errorf("spark-connect: container port grpc = %d, want %s", grpc, e2e.ConnectPort)
+	}
+	token := false
+	for _, e := range c.Env {
+		if e.Name != "SPARK_CONNECT_AUTHENTICATE_TOKEN" && e.Name != "SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE" {
+			continue
+		}
+		if e.Value != "" {
+			t.Errorf("spark-connect: %s has a value in the manifest; take it from a Secret", e.Name)
+		}
+		token = token || e.secretRef() != nil
+	}
+	if !token {
+		t.Error("spark-connect: no SPARK_CONNECT_AUTHENTICATE_TOKEN from a Secret")
+	}
+
+	var svc service
+	o := find(t, objs, "Service", "spark-connect", &svc)
+	if svc.Type != "" && svc.Type != "ClusterIP" || svc.ClusterIP == "None" {
+		t.Errorf("Service spark-connect: type %q clusterIP %q, want ClusterIP (reached through kubectl port-forward)", svc.Type, svc.ClusterIP)
+	}
+	if !subset(svc.Selector, d.Template.Metadata.Labels) || len(svc.Selector) == 0 {
+		t.Errorf("Service spark-connect selects %v, not the spark-connect pods", svc.Selector)
+	}
+	if len(svc.Ports) != 1 || strconv.Itoa(svc.Ports[0].Port) != e2e.ConnectPort || svc.Ports[0].TargetPort != "grpc" {
+		t.Errorf("Service spark-connect ports %+v, want %s to the named port grpc", svc.Ports, e2e.ConnectPort)
+	}
+	for _, other := range []string{"spark-master", "spark-worker"} {
+		var od deployment
+		find(t, objs, "Deployment", other, &od)
+		if subset(svc.Selector, od.Template.Metadata.Labels) {
+			t.Errorf("Service %s also selects the %s pods", o.Metadata.Name, other)
+		}
+	}
+}
+
+func checkPod(t *testing.T, name, image string, d deployment) {
 	t.Helper()
 	if !subset(d.Selector.MatchLabels, d.Template.Metadata.Labels) || len(d.Selector.MatchLabels) == 0 {
 		t.Errorf("%s: selector %v does not match the template labels %v", name, d.Selector.MatchLabels, d.Template.Metadata.Labels)
@@ -264,8 +389,8 @@ func checkPod(t *testing.T, name string, d deployment) {
 		t.Fatalf("%s: %d containers, want 1", name, len(p.Containers))
 	}
 	c := p.Containers[0]
-	if img, _, _ := strings.Cut(c.Image, ":"); img != "snufkin/"+name {
-		t.Errorf("%s: image %s, want snufkin/%s", name, c.Image, name)
+	if img, _, _ := strings.Cut(c.Image, ":"); img != image {
+		t.Errorf("%s: image %s, want %s", name, c.Image, image)
 	}
 	if c.ImagePullPolicy != "Never" && c.ImagePullPolicy != "IfNotPresent" {
 		t.Errorf("%s: imagePullPolicy %q: the images exist in no registry; want Never or IfNotPresent", name, c.ImagePullPolicy)
@@ -285,7 +410,7 @@ func checkPod(t *testing.T, name string, d deployment) {
 		t.Errorf("%s: ENTRYPOINT_GRACE %s leaves less than 2s of terminationGracePeriodSeconds %d", name, eg, grace)
 	}
 	if eg < 20*time.Second {
-		t.Errorf("%s: ENTRYPOINT_GRACE %s: too short for a decommission; the pod has %ds", name, eg, grace)
+		t.Errorf("%s: ENTRYPOINT_GRACE %s: too short for a decommission or a driver's stop; the pod has %ds", name, eg, grace)
 	}
 	if p.EnableServiceLinks != nil && !*p.EnableServiceLinks {
 		t.Logf("%s: enableServiceLinks false: the workers will use cluster-dns", name)
@@ -369,7 +494,7 @@ func serviceEnv(objs []object, clusterIPs map[string]string, apiServer string) [
 
 func TestServiceEnv(t *testing.T) {
 	objs := loadManifests(t)
-	env := serviceEnv(objs, map[string]string{"spark-master": "10.96.14.7", "spark-master-ui": "10.96.200.1"}, "10.96.0.1")
+	env := serviceEnv(objs, map[string]string{"spark-master": "10.96.14.7", "spark-master-ui": "10.96.200.1", "spark-connect": "10.96.33.9"}, "10.96.0.1")
 	want := []string{
 		"SPARK_MASTER_SERVICE_HOST=10.96.14.7",
 		"SPARK_MASTER_SERVICE_PORT=7077",
@@ -384,6 +509,11 @@ func TestServiceEnv(t *testing.T) {
 		"SPARK_MASTER_PORT_8080_TCP_ADDR=10.96.14.7",
 		"SPARK_MASTER_UI_SERVICE_HOST=10.96.200.1",
 		"SPARK_MASTER_UI_PORT=tcp://10.96.200.1:8080",
+		"SPARK_CONNECT_SERVICE_HOST=10.96.33.9",
+		"SPARK_CONNECT_SERVICE_PORT=15002",
+		"SPARK_CONNECT_SERVICE_PORT_GRPC=15002",
+		"SPARK_CONNECT_PORT=tcp://10.96.33.9:15002",
+		"SPARK_CONNECT_PORT_15002_TCP_ADDR=10.96.33.9",
 		"KUBERNETES_SERVICE_HOST=10.96.0.1",
 		"KUBERNETES_SERVICE_PORT_HTTPS=443",
 		"KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443",
@@ -391,6 +521,14 @@ func TestServiceEnv(t *testing.T) {
 	for _, w := range want {
 		if !slices.Contains(env, w) {
 			t.Errorf("service env lacks %s; has:\n%s", w, strings.Join(env, "\n"))
+		}
+	}
+	// Every pod gets these; none may be a variable Spark, its launcher or
+	// pyspark reads (their jars and scripts name these SPARK_CONNECT_*).
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(sparkConnectVars, name) {
+			t.Errorf("the Services inject %s, which Spark reads", name)
 		}
 	}
 	// IPv6 ClusterIPs are bracketed in the URLs, bare in _HOST and _ADDR.
@@ -405,6 +543,16 @@ func TestServiceEnv(t *testing.T) {
 	}
 }
 
+// sparkConnectVars are the SPARK_CONNECT_* variables Spark 4.1 reads:
+// the names in its spark-connect, spark-core and spark-launcher jars, its
+// bin/ scripts and pyspark's Python sources.
+var sparkConnectVars = []string{
+	"SPARK_CONNECT_AUTHENTICATE_TOKEN", "SPARK_CONNECT_MODE", "SPARK_CONNECT_MODE_ENABLED",
+	"SPARK_CONNECT_USER_AGENT", "SPARK_CONNECT_LOCAL_URL", "SPARK_CONNECT_BEELINE",
+	"SPARK_CONNECT_ML_HANDLER_INTERRUPTION_TIMEOUT_MINUTES", "SPARK_CONNECT_LOG_LEVEL", "SPARK_CONNECT_MASTER",
+	"SPARK_CONNECT_PROGRESS_BAR_ENABLED", "SPARK_CONNECT_PYTHON", "SPARK_CONNECT_TESTING_REMOTE",
+}
+
 // TestKustomize renders the directory with `kubectl kustomize`, which
 // needs no cluster, when kubectl is installed.
 func TestKustomize(t *testing.T) {
@@ -415,7 +563,7 @@ func TestKustomize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
 	}
-	for _, want := range []string{"kind: Service\nmetadata:", "name: spark-master\n", "name: spark-worker\n", "name: spark-master-ui\n"} {
+	for _, want := range []string{"kind: Service\nmetadata:", "name: spark-master\n", "name: spark-worker\n", "name: spark-master-ui\n", "name: spark-connect\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("kubectl kustomize output lacks %q", want)
 		}

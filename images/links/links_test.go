@@ -104,7 +104,13 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	// cores they need.
 	if connect != "" {
 		ok, _ := e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect, e2e.ConnectPort+"/tcp"), "", e2e.Workers)
-		m.OK("connect", connectReady && ok)
+		// The worker image's HEALTHCHECK names no role: it checks the one
+		// PID 1 runs, connect here.
+		health := strings.TrimSpace(e2e.Run(t, "docker", "inspect", "-f", "{{.State.Health.Status}}", connect))
+		if health != "healthy" {
+			t.Errorf("connect container's health is %q, want healthy", health)
+		}
+		m.OK("connect", connectReady && ok && health == "healthy")
 	}
 
 	// A lost worker is replaced by hand: docker run has no controller.

@@ -41,16 +41,6 @@ func ConnectJob(t *testing.T, remote, token string, workers int) (bool, string) 
 	if token != "" {
 		env = append(env, "SPARK_CONNECT_AUTHENTICATE_TOKEN="+token)
 	}
-	out, err := TryEnv(env, ClientPython(t), filepath.Join(Root, "scripts", "connectjob.py"),
-		"--remote", remote, "--workers", strconv.Itoa(workers))
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "connect:") {
-			t.Log(line)
-		}
-	}
-	ok := err == nil && strings.Contains(out, "connect: result=500000500000 expected=500000500000") && strings.Contains(out, "connect: OK")
-	if !ok {
-		t.Errorf("connect job did not report the checked result (%v):\n%s", err, jobErrors(out))
-	}
-	return ok, out
+	return runChecked(t, env, "connect:", "result=500000500000 expected=500000500000", ClientPython(t),
+		filepath.Join(Root, "scripts", "connectjob.py"), "--remote", remote, "--workers", strconv.Itoa(workers))
 }

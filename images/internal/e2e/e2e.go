@@ -565,17 +565,25 @@ func JobWith(t *testing.T, py, masterURL, driverHost string, executors int) (boo
 	port := FreePortPair(t)
 	t.Logf("job: driver on the host: master %s, spark.driver.host=%s, driver ports %d/%d", masterURL, driverHost, port, port+1)
 	env := append(os.Environ(), "PYSPARK_PYTHON=python3")
-	out, err := TryEnv(env, py, filepath.Join(Root, "scripts", "sparkjob.py"),
+	return runChecked(t, env, "job:", "result=500000500000 expected=500000500000", py, filepath.Join(Root, "scripts", "sparkjob.py"),
 		"--master", masterURL, "--driver-host", driverHost,
 		"--executors", strconv.Itoa(executors), "--driver-port", strconv.Itoa(port))
+}
+
+// runChecked runs one of the scripts that print "PREFIX ... " lines and
+// "PREFIX OK", logs those lines and reports whether the script succeeded
+// with result among them; a failure is an error of t, with the output.
+func runChecked(t *testing.T, env []string, prefix, result string, argv ...string) (bool, string) {
+	t.Helper()
+	out, err := TryEnv(env, argv...)
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "job:") {
+		if strings.HasPrefix(line, prefix) {
 			t.Log(line)
 		}
 	}
-	ok := err == nil && strings.Contains(out, "result=500000500000 expected=500000500000") && strings.Contains(out, "job: OK")
+	ok := err == nil && strings.Contains(out, prefix+" "+result) && strings.Contains(out, prefix+" OK")
 	if !ok {
-		t.Errorf("job did not report the checked result (%v):\n%s", err, jobErrors(out))
+		t.Errorf("%s did not report the checked result (%v):\n%s", filepath.Base(argv[1]), err, jobErrors(out))
 	}
 	return ok, out
 }
