@@ -3,8 +3,9 @@
 # snufkin/spark-worker on BASE_IMAGE, tagged with each TAG.
 #
 # The build context is a temporary directory holding only bin/entrypoint,
-# the static binary built here (CGO_ENABLED=0), so the daemon gets nothing
-# else of the tree and the tree gets no build output.
+# the static binary built here (CGO_ENABLED=0), and conf/spark-env.sh
+# (images/conf), so the daemon gets nothing else of the tree and the tree
+# gets no build output.
 set -euo pipefail
 
 [ $# -ge 2 ] || { echo "usage: build-images.sh BASE_IMAGE TAG..." >&2; exit 64; }
@@ -16,6 +17,8 @@ trap 'rm -rf "$ctx"' EXIT
 
 cd "$root"
 CGO_ENABLED=0 "${GO:-go}" build -trimpath -ldflags='-s -w' -o "$ctx/bin/entrypoint" ./entrypoint
+mkdir -p "$ctx/conf"
+cp images/conf/spark-env.sh "$ctx/conf/"
 # What a driver or Connect client must match (the same Spark; for Python
 # UDFs the same Python minor), read from the base itself and carried as
 # labels: `docker image inspect` shows them, explain prints them too, and

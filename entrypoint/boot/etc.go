@@ -85,24 +85,31 @@ func addMissingHosts(b []byte, entries []etcfiles.HostEntry) ([]byte, error) {
 // hostsEntries is what /etc/hosts must map for a master to bind its name:
 // the Master JVM binds the address its --host resolves to and advertises the
 // same name (RpcEnv, spark.md §2.4), so a name that only the cluster's DNS
-// knows, or that resolves elsewhere, stops it.
+// knows, or that resolves elsewhere, stops it. A master also maps its
+// service name (spark-master) to itself, so that a driver started in its
+// container by hand (spark-shell --master spark://spark-master:7077, as
+// with the workers) finds it where no link or DNS name does.
 //
 // A worker's advertised name in ECS bridge mode (localName) is the
 // instance's DNS name: the JVM must bind it here, so it maps to this
 // container's address, although every other host resolves it to the
 // instance.
 func hostsEntries(p Plan, addrs []netip.Addr) []etcfiles.HostEntry {
-	if (p.Role != sparkenv.Master && !p.localName) || p.Host == "" {
+	if p.Role != sparkenv.Master && !p.localName {
 		return nil
 	}
-	if _, err := netip.ParseAddr(p.Host); err == nil {
-		return nil
+	var names []string
+	if _, err := netip.ParseAddr(p.Host); err != nil && p.Host != "" {
+		names = append(names, p.Host)
+	}
+	if p.Role == sparkenv.Master && p.service != "" && p.service != p.Host {
+		names = append(names, p.service)
 	}
 	addr, ok := ownAddr(addrs)
-	if !ok {
+	if !ok || len(names) == 0 {
 		return nil
 	}
-	return []etcfiles.HostEntry{{Addr: addr, Names: []string{p.Host}}}
+	return []etcfiles.HostEntry{{Addr: addr, Names: names}}
 }
 
 // ownAddr is the first global unicast address of addrs (the container's),

@@ -48,6 +48,8 @@ type Plan struct {
 	// localName: Host is a name that must resolve to this container's own
 	// address for the JVM to bind it, while others resolve it elsewhere.
 	localName bool
+	// service is a master's service name (SPARK_MASTER_SERVICE).
+	service string
 }
 
 // plan works out the node's command, environment and user. Only a worker
@@ -90,6 +92,9 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	}
 	switch role {
 	case sparkenv.Master:
+		if p.service = in.Service; p.service == "" {
+			p.service = discovery.DefaultService
+		}
 		node.Host = sparkenv.Get(env, "SPARK_MASTER_HOST")
 		p.Advertise.Source = "SPARK_MASTER_HOST"
 		if node.Host == "" {

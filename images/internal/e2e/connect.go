@@ -44,3 +44,29 @@ func ConnectJob(t *testing.T, remote, token string, workers int) (bool, string) 
 	return runChecked(t, env, "connect:", "result=500000500000 expected=500000500000", ClientPython(t),
 		filepath.Join(Root, "scripts", "connectjob.py"), "--remote", remote, "--workers", strconv.Itoa(workers))
 }
+
+// CheckDriversInMaster runs, in the master container, the drivers of the
+// 2015 recipe without a flag beyond the master URL: spark-shell (Scala, on
+// standard input) and spark-submit of a Python file, both against
+// spark://spark-master:7077, and reports whether both printed the checked
+// sum. The executors must dial those drivers back from the workers.
+func CheckDriversInMaster(t *testing.T, master string) bool {
+	t.Helper()
+	const url = "spark://spark-master:7077"
+	shell, err := TryEnv(nil, "docker", "exec", master, "bash", "-c",
+		`echo 'println("shell: sum=" + sc.parallelize(1L to 1000000L, 12).sum.toLong)' | spark-shell --master `+url+` 2>&1`)
+	shellOK := err == nil && strings.Contains(shell, "shell: sum=500000500000")
+	if !shellOK {
+		t.Errorf("spark-shell --master %s in %s (%v):\n%s", url, Short(master), err, jobErrors(shell))
+	}
+	submit, err := TryEnv(nil, "docker", "exec", master, "bash", "-c",
+		`printf '%s\n' 'from pyspark.sql import SparkSession' 's = SparkSession.builder.getOrCreate()' \
+		  'print("submit: sum=%d" % s.sparkContext.parallelize(range(1, 1000001), 12).sum())' > /tmp/submit-check.py &&
+		 spark-submit --master `+url+` /tmp/submit-check.py 2>&1; rm -f /tmp/submit-check.py`)
+	submitOK := err == nil && strings.Contains(submit, "submit: sum=500000500000")
+	if !submitOK {
+		t.Errorf("spark-submit --master %s in %s (%v):\n%s", url, Short(master), err, jobErrors(submit))
+	}
+	t.Logf("drivers in the master container: spark-shell %v, spark-submit %v", shellOK, submitOK)
+	return shellOK && submitOK
+}

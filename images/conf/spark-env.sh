@@ -1,0 +1,16 @@
+# spark-env.sh of the snufkin/spark-master and snufkin/spark-worker images.
+#
+# Spark's scripts source this file (bin/load-spark-env.sh, from
+# spark-class), so it applies to what a user starts by hand in a container:
+# `docker exec -it <master> spark-shell --master spark://spark-master:7077`,
+# spark-submit, pyspark. Such a driver advertises its host's canonical name
+# to the executors (spark.driver.host), and a container's hostname resolves
+# only inside the container: the executors could never dial it back. Its
+# address does, on every network the workers share with it. The daemons the
+# entrypoint starts are not drivers and are left alone (spark-class is not
+# how they start, so SparkSubmit is not the class here), and a user's own
+# SPARK_LOCAL_HOSTNAME, spark.driver.host or mounted conf directory wins.
+if [ "${1:-}" = org.apache.spark.deploy.SparkSubmit ] && [ -z "${SPARK_LOCAL_HOSTNAME:-}" ]; then
+  SPARK_LOCAL_HOSTNAME=$(hostname -i 2>/dev/null | awk '{print $1}')
+  [ -n "$SPARK_LOCAL_HOSTNAME" ] || unset SPARK_LOCAL_HOSTNAME
+fi
