@@ -8,6 +8,8 @@ adds executors as the query needs them, so the UDF query is repeated
 (executors up by then) until every worker took part or the wait is over.
 """
 import argparse
+import os
+import signal
 import sys
 import time
 
@@ -24,6 +26,16 @@ def main():
     ap.add_argument("--wait", type=float, default=180)
     args = ap.parse_args()
 
+    # The client retries an unreachable server for long: end with one line
+    # instead of the caller's timeout.
+    limit = int(args.wait) + 60
+
+    def give_up(*_):
+        print(f"connect: no checked result from {args.remote} within {limit}s", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(limit)
     start = time.monotonic()
     spark = SparkSession.builder.remote(args.remote).getOrCreate()
     try:

@@ -118,8 +118,8 @@ func TestStackDeploy(t *testing.T) {
 	}, job)
 
 	// A task killed: Swarm's restart policy starts another one.
-	// The Connect server, through the routing mesh from the host, after
-	// the master's restart (its application came through it).
+	// The Connect server, through the port its node publishes, from the
+	// host, after the master's restart (its application came through it).
 	connects := containers(t, stack+"_connect")
 	if len(connects) != 1 {
 		t.Fatalf("running connect servers: %q, want 1", connects)

@@ -127,15 +127,15 @@ func TestStack(t *testing.T) {
 	if !strings.Contains(w.Environment["SPARK_WORKER_OPTS"], "spark.decommission.enabled=true") {
 		t.Errorf("worker: SPARK_WORKER_OPTS should enable decommission")
 	}
-	// Clients outside reach the Connect server through the routing mesh,
-	// on every node; its health check is the role's own.
+	// Clients outside reach the Connect server on the port its node
+	// publishes; its health check is the role's own.
 	c, ok := s.Services["connect"]
 	switch {
 	case !ok:
 		t.Error("no service connect")
 	case strings.Join(c.Command, " ") != "connect" || c.Healthcheck == nil || strings.Join(c.Healthcheck.Test, " ") != "CMD /usr/local/bin/entrypoint ready connect":
 		t.Errorf("connect: command %q, healthcheck %+v", c.Command, c.Healthcheck)
-	case len(c.Ports) != 1 || c.Ports[0].Target != 15002 || c.Ports[0].Mode != "ingress":
-		t.Errorf("connect: ports %+v, want 15002 published through ingress", c.Ports)
+	case len(c.Ports) != 1 || c.Ports[0].Target != 15002 || c.Ports[0].Mode != "host":
+		t.Errorf("connect: ports %+v, want 15002 published in host mode", c.Ports)
 	}
 }
