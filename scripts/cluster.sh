@@ -134,7 +134,7 @@ job() {
 connect() {
   local start=$SECONDS
   docker rm -f "$connect_name" >/dev/null 2>&1 || true
-  docker run -d --name "$connect_name" --link "$(master_id):spark-master" \
+  docker run -d --name "$connect_name" --restart unless-stopped --link "$(master_id):spark-master" \
     -p "${PUBLISH_ADDR:-127.0.0.1}:$connect_port:15002" "$image" connect >/dev/null
   while ! docker exec "$connect_name" /usr/local/bin/entrypoint ready connect >/dev/null 2>&1; do
     if [ $((SECONDS - start)) -ge "${ALIVE_TIMEOUT:-180}" ]; then

@@ -192,36 +192,44 @@ func TestConnectProperties(t *testing.T) {
 	}
 }
 
-// TestReadyConnect runs readyConnect against a listening gRPC port, a
-// driver REST API and a master /json/ on loopback.
-func TestReadyConnect(t *testing.T) {
+// connectServers stands up, on loopback, what ready connect asks: a
+// listening gRPC port, the driver's REST API (application app-1, master
+// spark://127.0.0.1:7077) and the master's /json/, whose body master()
+// gives; it returns the environment that points ready connect at them.
+func connectServers(t *testing.T, master func() string) ([]string, net.Listener) {
+	t.Helper()
 	grpc, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer grpc.Close()
-	var state atomic.Value
-	state.Store("RUNNING")
-	master := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"status":"ALIVE","activeapps":[{"id":"app-0","state":"RUNNING"},{"id":"app-1","state":%q}]}`, state.Load())
-	}))
-	defer master.Close()
-	mhost, mport, _ := net.SplitHostPort(strings.TrimPrefix(master.URL, "http://"))
+	t.Cleanup(func() { grpc.Close() })
+	ms := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, master()) }))
+	t.Cleanup(ms.Close)
+	_, mport, _ := net.SplitHostPort(strings.TrimPrefix(ms.URL, "http://"))
 	driver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v1/applications":
 			fmt.Fprint(w, `[{"id":"app-1","name":"Spark Connect server"}]`)
 		case "/api/v1/applications/app-1/environment":
-			fmt.Fprintf(w, `{"sparkProperties":[["spark.app.name","Spark Connect server"],["spark.master","spark://%s:7077"]]}`, mhost)
+			fmt.Fprint(w, `{"sparkProperties":[["spark.app.name","Spark Connect server"],["spark.master","spark://127.0.0.1:7077"]]}`)
 		default:
 			http.NotFound(w, r)
 		}
 	}))
-	defer driver.Close()
+	t.Cleanup(driver.Close)
 	_, dport, _ := net.SplitHostPort(strings.TrimPrefix(driver.URL, "http://"))
 	_, gport, _ := net.SplitHostPort(grpc.Addr().String())
-	env := []string{"SPARK_MASTER_WEBUI_PORT=" + mport,
-		"SPARK_SUBMIT_OPTS=-Dspark.connect.grpc.binding.port=" + gport + " -Dspark.ui.port=" + dport}
+	return []string{"SPARK_MASTER_WEBUI_PORT=" + mport,
+		"SPARK_SUBMIT_OPTS=-Dspark.connect.grpc.binding.port=" + gport + " -Dspark.ui.port=" + dport}, grpc
+}
+
+// TestReadyConnect runs readyConnect against the servers it asks.
+func TestReadyConnect(t *testing.T) {
+	var state atomic.Value
+	state.Store("RUNNING")
+	env, grpc := connectServers(t, func() string {
+		return fmt.Sprintf(`{"status":"ALIVE","activeapps":[{"id":"app-0","state":"RUNNING"},{"id":"app-1","state":%q}]}`, state.Load())
+	})
 	c := &http.Client{Timeout: 3 * time.Second}
 	tests := []struct {
 		state string
@@ -242,8 +250,51 @@ func TestReadyConnect(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("state %s, port closed %v: ready = %v, want %v", tt.state, tt.close, err, tt.want)
 		}
-		if err == nil && !strings.Contains(out.String(), "application app-1 RUNNING at "+mhost+":7077") {
+		if err == nil && !strings.Contains(out.String(), "application app-1 RUNNING at 127.0.0.1:7077") {
 			t.Errorf("ready said %q", out.String())
 		}
+	}
+}
+
+// TestWatchConnect: the watch stops the server once an ALIVE master has
+// gone on not listing its application, never while the master is away
+// or recovering, nor before the application was ever listed.
+func TestWatchConnect(t *testing.T) {
+	const running = `{"status":"ALIVE","activeapps":[{"id":"app-1","state":"RUNNING"}]}`
+	const forgotten = `{"status":"ALIVE","activeapps":[]}`
+	const recovering = `{"status":"RECOVERING","activeapps":[]}`
+	tests := []struct {
+		name   string
+		bodies []string // one per check; the last repeats
+		stop   bool
+	}{
+		{"a master without its state", []string{running, forgotten}, true},
+		{"a master that recovers", []string{running, recovering, recovering, recovering, recovering, running}, false},
+		{"never listed yet", []string{forgotten}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			env, _ := connectServers(t, func() string {
+				i := int(n.Add(1)) - 1
+				return tt.bodies[min(i, len(tt.bodies)-1)]
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			stop := make(chan string, 1)
+			go watchConnect(ctx, env, 20*time.Millisecond, 200*time.Millisecond, stop)
+			select {
+			case why := <-stop:
+				if !tt.stop {
+					t.Errorf("stopped: %s", why)
+				} else if !strings.Contains(why, "does not list application app-1") {
+					t.Errorf("reason %q", why)
+				}
+			case <-ctx.Done():
+				if tt.stop {
+					t.Error("never stopped")
+				}
+			}
+		})
 	}
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
+// errAppUnknown: an ALIVE master does not list the server's application.
+var errAppUnknown = fmt.Errorf("%w: application unknown", ErrNotReady)
+
 // readyConnect: the server is ready when its gRPC port accepts and the
 // master lists its application RUNNING. The driver's own REST API (its UI,
 // spark.ui.port, default 4040) names the application and the master it
@@ -83,7 +86,7 @@ func readyConnect(env []string, c *http.Client, w io.Writer) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: master %s does not list application %s", ErrNotReady, hp, id)
+		return fmt.Errorf("%w: master %s does not list application %s", errAppUnknown, hp, id)
 	}
 	if last == nil {
 		last = fmt.Errorf("%w: application %s names no master (spark.master=%q)", ErrNotReady, id, masterURL)

@@ -37,8 +37,9 @@ type runSpec struct {
 	Rewrite   map[int]int
 	DecommURL string
 	Poll      time.Duration
-	UID       int  // -1: keep ours
-	Waiter    bool // use the waiter even where the kernel keeps exit statuses
+	UID       int           // -1: keep ours
+	Waiter    bool          // use the waiter even where the kernel keeps exit statuses
+	StopAfter time.Duration // > 0: a reason on Config.Stop after this long
 }
 
 // supSpec is what the "supervisor" role does: the runs in order, one JSON
@@ -119,6 +120,11 @@ func roleSupervisor() int {
 			cfg.Credential = &syscall.Credential{Uid: uint32(r.UID), Gid: uint32(r.UID)}
 		}
 		forceWaiter = r.Waiter
+		if r.StopAfter > 0 {
+			stop := make(chan string, 1)
+			cfg.Stop = stop
+			time.AfterFunc(r.StopAfter, func() { stop <- "the caller says so" })
+		}
 		st, err := Run(cfg)
 		res := result{Status: st}
 		if err != nil {

@@ -58,6 +58,7 @@ type sup struct {
 	termSent     bool // SIGTERM sent to what was left after the workload exited
 	decommission bool // start the decommission poll once the pid is known
 	decommDone   chan struct{}
+	stop         <-chan string // Config.Stop until it has fired
 	cancel       context.CancelFunc
 	trim         *time.Timer   // trimMemory once the workload has started
 	wake         chan struct{} // go-reap reaped something
@@ -106,6 +107,7 @@ func (s *sup) run() (int, error) {
 	done := make(chan struct{})
 	defer close(done)
 	s.wake = make(chan struct{}, 1)
+	s.stop = s.cfg.Stop
 	s.startReaper(done, s.wake)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -204,6 +206,10 @@ func (s *sup) wait(ctx context.Context, sigs <-chan os.Signal, reports <-chan re
 		s.deadlineSet, *armed = false, false
 		s.log.Warn().Dur("grace", s.grace).Msg("grace period expired")
 		s.killAll()
+	case why := <-s.stop:
+		s.stop = nil
+		s.log.Warn().Str("reason", why).Msg("stopping the workload")
+		s.onSignal(ctx, syscall.SIGTERM)
 	case <-s.decommDone:
 		s.decommDone = nil
 		if !s.childDone && s.target != 0 {

@@ -47,6 +47,10 @@ type Config struct {
 	// Decommission, when non-nil, turns the first SIGTERM into a graceful
 	// Spark worker decommission.
 	Decommission *Decommission
+	// Stop, when a reason arrives on it, starts the stop sequence as a
+	// SIGTERM would (the caller's own judgement that the workload must
+	// end); the reason is logged. nil: only signals stop the workload.
+	Stop <-chan string
 	// Log receives one line per lifecycle event.
 	Log zerolog.Logger
 }

@@ -520,6 +520,26 @@ func TestGraceThenKill(t *testing.T) {
 	}
 }
 
+// TestStopChannel: a reason on Config.Stop starts the stop sequence as a
+// SIGTERM would, and the log says why.
+func TestStopChannel(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			run := shRun("sleep 60")
+			run.StopAfter = 300 * time.Millisecond
+			s := startSup(t, m, run)
+			r := s.wait1()
+			if r.Status != 128+int(syscall.SIGTERM) || r.All != 0 {
+				t.Errorf("status %d with %d left, want %d and none", r.Status, r.All, 128+int(syscall.SIGTERM))
+			}
+			if log, _ := os.ReadFile(s.log); !bytes.Contains(log, []byte(`"reason":"the caller says so"`)) || !bytes.Contains(log, []byte(`"message":"stopping the workload"`)) {
+				t.Errorf("log lacks the stop and its reason:\n%s", log)
+			}
+		})
+	}
+}
+
 func TestSecondStopSignalSkipsGrace(t *testing.T) {
 	for _, m := range modes {
 		for _, second := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
