@@ -22,6 +22,12 @@
 //	entrypoint doctor [--json] [ROLE]
 //	                             check this container (default role: worker) and print one line per
 //	                             check, with the fix for each problem; 1 when a check fails
+//	entrypoint doctor [--json] driver HOST:PORT[,PORT...]
+//	                             dial a driver's spark.driver.host and ports from this container, as
+//	                             an executor here would; one line per port; 1 when one fails
+//	entrypoint driver-conf [--json]
+//	                             print the --conf lines a classic (non-Connect) driver outside the
+//	                             cluster needs, for this platform; run it in any container of the cluster
 //	entrypoint class-archive ROLE
 //	                             write the class-data archive of ROLE's JVM into ENTRYPOINT_CLASS_ARCHIVE:
 //	                             runs a master and a worker on loopback until the worker is ALIVE (the
@@ -83,6 +89,16 @@
 //	                          from its environment, pyspark's client too); required with SPARK_AUTH_SECRET
 //	SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE
 //	                          the same, read from a file (a Kubernetes or ECS secret); not both
+//	SPARK_DRIVER_HOST         driver-conf: the spark.driver.host to print (default: the platform's, see below);
+//	                          a host name or an address
+//	SPARK_DRIVER_PORT         driver-conf: the driver's fixed RPC port to print (default 40400), 1-65535
+//	SPARK_DRIVER_BLOCK_MANAGER_PORT
+//	                          driver-conf: its block manager port (default SPARK_DRIVER_PORT+1), another one
+//
+// The SPARK_DRIVER_* settings are read by driver-conf only (docker exec -e
+// ... entrypoint driver-conf); Spark reads none of them. A link value in
+// SPARK_DRIVER_PORT (a Kubernetes Service or Docker link named
+// spark-driver) is ignored, with a note.
 //
 // Spark reads SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_PORT,
 // SPARK_WORKER_WEBUI_PORT, SPARK_WORKER_CORES and SPARK_WORKER_INSTANCES as
@@ -152,12 +168,55 @@
 // another machine use an SSH tunnel or a TLS-terminating proxy in front of
 // the port.
 //
-// A master restart: the master keeps the server's application in its
-// state (ENTRYPOINT_MASTER_STATE) like its workers and tells it where it
-// now is; the server keeps its sessions.
+// A master restart: a master that keeps its state (ENTRYPOINT_MASTER_STATE
+// in the same container, or a volume that follows it) tells the server's
+// application where it now is, as it tells its workers, and the server
+// keeps its sessions. A master that comes back without it (a new pod or
+// task with no volume) knows nothing of the application, and Spark's
+// driver never registers again; so the entrypoint checks every 10 s, and
+// once an ALIVE master has not listed the application for a minute it
+// stops the server with a log line saying why (exit 143), for the
+// platform's restart policy to start a new one (the artifacts set one;
+// clients then open new sessions).
 //
 // The Connect server is part of Spark from 4.0 on; on the 3.5 images
 // connect exits 64 naming SPARK_HOME.
+//
+// # Classic drivers outside the cluster
+//
+// A classic driver (spark-submit, pyspark, a notebook; not Spark Connect)
+// is dialled back by every executor, at spark.driver.host and two ports
+// of its own. entrypoint driver-conf, run in any container of the cluster
+// (docker exec, kubectl exec), tells the platform apart as discovery does
+// and prints, for the place a driver can run, the --conf lines it needs
+// (spark.master first), then "# " lines saying what else must hold and
+// where a classic driver cannot work at all. It writes nothing, needs no
+// root and exits 0 (64 for a malformed setting). With --json it prints
+// {"platform", "driver", "master", "confs": [{"key", "value"}, ...], "notes"}:
+// master is the master as this container found it ("" when none),
+// driver where the confs are for (docker-host, overlay-container, pod,
+// instance, vpc). The driver always gets spark.driver.bindAddress=0.0.0.0
+// and fixed ports, spark.driver.port and spark.driver.blockManager.port
+// (SPARK_DRIVER_PORT, default 40400, and the next one); a cluster with a
+// shared secret adds spark.authenticate=true (the secret is never printed).
+//
+//	docker      links, Compose, a user network: a driver on the Docker host, spark.master =
+//	            spark://127.0.0.1:PORT (the master's port, which must be published; another host
+//	            port goes there instead), spark.driver.host = this container's default gateway
+//	            (/proc/net/route), the host's own address on the network; the host's firewall must
+//	            let the two ports in from the containers' subnet
+//	swarm       tasks. names: a host cannot be dialled back through the routing mesh, so the confs
+//	            are for a driver container named spark-driver on the stack's attachable overlay
+//	kubernetes  KUBERNETES_SERVICE_HOST: a driver pod, spark.driver.host=$(POD_IP) from the downward
+//	            API (status.podIP); nothing outside the cluster can be dialled back
+//	ecs-*       ECS_CONTAINER_METADATA_URI_V4: bridge and host mode, spark.driver.host = an instance's
+//	            address (this one's, from the container metadata file), never a container address;
+//	            a bridge-mode worker's master as its ambassador finds it; awsvpc, the driver's own
+//	            VPC address (DRIVER_HOST to replace)
+//
+// Wherever the executors cannot reach the driver's machine, a classic
+// driver cannot work; the output says so and points at Spark Connect
+// (entrypoint connect; pyspark-client with sc://HOST:15002).
 //
 // # Class-data archive
 //
@@ -243,6 +302,16 @@
 //	         listen yet)
 //	clock    FAIL when the HTTP Date header of the master's web UI (SPARK_MASTER_WEBUI_PORT,
 //	         default 8080) is more than 5s from this container's clock
+//
+// entrypoint doctor driver HOST:PORT[,PORT...], run in a worker while the
+// driver runs, checks what its executors will do first: resolve
+// spark.driver.host (names) and open a TCP connection to each port
+// (driver), all at once, with a 3s timeout each ([ADDR]:PORT for IPv6).
+// A refusal means nothing listens there (the driver is down, its port is
+// not fixed, or it binds one address instead of 0.0.0.0); silence, a
+// firewall that drops; no route, an address the cluster cannot reach.
+// Each FAIL names the likely cause in its fix line; a loopback HOST is a
+// warning, since an executor dials its own container there.
 //
 // # Exit status
 //

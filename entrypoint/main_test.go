@@ -110,6 +110,15 @@ func TestExitStatus(t *testing.T) {
 		{"connect token file missing", []string{"connect"}, []string{"SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/nonexistent/token"}, 64, `SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE="/nonexistent/token"`},
 		{"connect on a spark without it", []string{"connect"}, []string{"SPARK_HOME=/nonexistent/spark-3.5"}, 64, `SPARK_HOME="/nonexistent/spark-3.5" has no jars/spark-connect_*.jar`},
 		{"ready of what", []string{"ready", "driver"}, nil, 64, `ready takes master, worker or connect, got "driver"`},
+		{"driver-conf args", []string{"driver-conf", "--yaml"}, nil, 64, `driver-conf takes [--json], got ["--yaml"]`},
+		{"driver port not a number", []string{"driver-conf"}, []string{"SPARK_DRIVER_PORT=4o400"}, 64, `SPARK_DRIVER_PORT="4o400"`},
+		{"driver port random", []string{"driver-conf", "--json"}, []string{"SPARK_DRIVER_PORT=0"}, 64, `SPARK_DRIVER_PORT="0"`},
+		{"block manager port is the driver's", []string{"driver-conf"}, []string{"SPARK_DRIVER_PORT=40400", "SPARK_DRIVER_BLOCK_MANAGER_PORT=40400"}, 64, `SPARK_DRIVER_BLOCK_MANAGER_PORT="40400"`},
+		{"driver host with a scheme", []string{"driver-conf"}, []string{"SPARK_DRIVER_HOST=http://laptop"}, 64, `SPARK_DRIVER_HOST="http://laptop"`},
+		{"driver-conf", []string{"driver-conf", "--json"}, []string{"ENTRYPOINT_DISCOVERY=static", "SPARK_MASTER_URL=spark://spark-master:7077"}, 0, ""},
+		{"doctor driver without a port", []string{"doctor", "driver", "172.17.0.1"}, nil, 64, `got "172.17.0.1": no port`},
+		{"doctor driver port", []string{"doctor", "driver", "172.17.0.1:40400,4o401"}, nil, 64, `port "4o401"`},
+		{"doctor driver nothing listens", []string{"doctor", "driver", discoverytest.UnusedAddr(t)}, nil, 1, "doctor found problems: 1"},
 	}
 	// Bad input changes nothing on disk: the files start would rewrite are
 	// compared byte for byte after every case.

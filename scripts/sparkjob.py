@@ -23,7 +23,16 @@ def main():
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--driver-port", type=int, default=40400)
     ap.add_argument("--wait", type=float, default=120)
+    ap.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                    help="a Spark setting, applied after all the others (repeatable), "
+                         "e.g. the lines of `entrypoint driver-conf`")
     args = ap.parse_args()
+    confs = []
+    for kv in args.conf:
+        key, sep, value = kv.partition("=")
+        if not sep or not key:
+            ap.error(f"--conf {kv!r}: want KEY=VALUE")
+        confs.append((key, value))
 
     conf = (SparkConf().setMaster(args.master).setAppName("swarming-spark-check")
             .set("spark.driver.host", args.driver_host)
@@ -39,6 +48,10 @@ def main():
         conf.set("spark.authenticate", "true").set("spark.authenticate.secret", secret)
         if os.environ.get("SPARK_RPC_ENCRYPTION") == "true":
             conf.set("spark.network.crypto.enabled", "true")
+    # Last, so that they win: what a caller (or driver-conf) says the
+    # driver needs is exactly what it runs with.
+    for key, value in confs:
+        conf.set(key, value)
     sc = SparkContext(conf=conf)
     sc.setLogLevel("WARN")
     try:

@@ -49,6 +49,9 @@ const Usage = `usage:
                                this Connect server accepts and its application RUNS at its master
                                (default: the role PID 1 runs)
   entrypoint doctor [--json] [ROLE]  check this container (default role: worker); 1 when a check fails
+  entrypoint doctor [--json] driver HOST:PORT[,PORT...]
+                               dial a driver's ports from here as an executor would; 1 when one fails
+  entrypoint driver-conf [--json]    print the --conf lines a classic driver outside the cluster needs
   entrypoint class-archive ROLE      write the class-data archive of ROLE's JVM (image build)
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
@@ -106,6 +109,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return explain(role, s, stdout)
 	case "doctor":
 		return doctorCommand(args[1:], s, stdout)
+	case "driver-conf":
+		return driverConfCommand(args[1:], s, stdout)
 	case "class-archive":
 		if len(args) != 2 || args[1] != string(sparkenv.Master) && args[1] != string(sparkenv.Worker) {
 			return fmt.Errorf("%w: class-archive takes master or worker, got %q", ErrUsage, args[1:])
@@ -216,6 +221,13 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
 		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}
+	}
+	if p.Connect != nil {
+		stop := make(chan string, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go watchConnect(ctx, os.Environ(), connectWatchEvery, connectOrphanAfter, stop)
+		cfg.Stop = stop
 	}
 	return supervise(cfg, s, log)
 }

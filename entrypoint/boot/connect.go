@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -209,14 +208,6 @@ func connectProperties(secret string, uid, gid int) (string, func(), error) {
 		return "", nil, fmt.Errorf("connect: the driver's properties file: %w", err)
 	}
 	return file, cleanup, nil
-}
-
-// connectPortString is the gRPC port as clients and the log name it.
-func connectPortString(cv *connectView) string {
-	if cv == nil {
-		return strconv.Itoa(sparkenv.DefaultConnectPort)
-	}
-	return strconv.Itoa(cv.Port)
 }
 
 // connectOptsOf is the variable of the Connect server's -D options for

@@ -430,8 +430,28 @@ func joinAddrs(addrs []netip.Addr) string {
 	return strings.Join(s, " ")
 }
 
-// doctorCommand parses doctor's arguments: [--json] [master|worker|connect].
+// doctorCommand parses doctor's arguments: [--json] [master|worker|connect],
+// or [--json] driver HOST:PORT[,PORT...].
 func doctorCommand(args []string, s settings.Settings, w io.Writer) error {
+	if slices.Contains(args, "driver") {
+		asJSON := false
+		var rest []string
+		for _, a := range args {
+			if a == "--json" {
+				asJSON = true
+				continue
+			}
+			rest = append(rest, a)
+		}
+		if len(rest) != 2 || rest[0] != "driver" {
+			return fmt.Errorf("%w: doctor driver takes [--json] driver HOST:PORT[,PORT...], got %q", ErrUsage, args)
+		}
+		t, err := parseDriverTarget(rest[1])
+		if err != nil {
+			return err
+		}
+		return doctorDriver(t, asJSON, w)
+	}
 	role, asJSON := sparkenv.Worker, false
 	for i, a := range args {
 		switch {

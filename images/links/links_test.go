@@ -71,6 +71,9 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	}
 	e2e.CheckReady(t, master, "master")
 
+	// The 2015 post's drivers, typed into the master's container.
+	m.OK("shell", e2e.CheckDriversInMaster(t, master))
+
 	// The Connect server, linked as the workers are; Spark 3.5 has none
 	// in its jars, and connect says so at once.
 	connect := prefix + "-connect"
@@ -92,6 +95,8 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 
 	jobOK, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
 	m.OK("job", jobOK)
+	// The same driver, from what `entrypoint driver-conf` prints in a worker.
+	m.OK("driver-conf", e2e.CheckDriverConf(t, ids[0], master, py, e2e.Workers))
 
 	job := func() bool {
 		ok, _ := e2e.JobWith(t, py, "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), e2e.Gateway(t, master), e2e.Workers)
