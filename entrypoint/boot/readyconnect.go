@@ -16,7 +16,8 @@ import (
 )
 
 // errAppUnknown: an ALIVE master does not list the server's application.
-var errAppUnknown = fmt.Errorf("%w: application unknown", ErrNotReady)
+// Its text is ErrNotReady's; the message that wraps it says the rest.
+var errAppUnknown = fmt.Errorf("%w", ErrNotReady)
 
 // readyConnect: the server is ready when its gRPC port accepts and the
 // master lists its application RUNNING. The driver's own REST API (its UI,

@@ -233,6 +233,7 @@ func (e *emulator) runBridgeTasks(insts []*instance, td taskDef) []*task {
 			for _, kv := range c.Environment {
 				argv = append(argv, "-e", kv.Name+"="+kv.Value)
 			}
+			argv = append(argv, e.secretEnv(td, c)...)
 			if c.StopTimeout != nil {
 				argv = append(argv, "--stop-timeout", strconv.Itoa(*c.StopTimeout))
 			}

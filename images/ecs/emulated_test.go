@@ -57,6 +57,16 @@ const (
 // killed and replaced, the master task is replaced by one on another ENI:
 // the workers, which dial the Cloud Map service name, re-register with it
 // and a second job runs.
+//
+// The Connect server's task (connect-awsvpc.json) finds the master as the
+// workers do and gets its token from the secret the agent fetches; its
+// gRPC port is published on loopback as the master's are, standing for a
+// client's tunnel to the task's ENI (SSM port forwarding). The replaced
+// master task knows nothing of the server's application (no state), so the
+// entrypoint stops the server and its essential container exits, or its
+// health check fails first and Docker reports it UNHEALTHY; either way
+// the server's ECS service replaces the task, and the query runs on the
+// replacement.
 func TestECSEmulated(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "ecs-emulated")
@@ -64,6 +74,15 @@ func TestECSEmulated(t *testing.T) {
 	masterTD, workerTD, emu := setUp(t, "awsvpc", "spark-worker")
 	srvName, service, namespace := emu.srvName, emu.service, emu.namespace
 	t.Logf("VPC %s %s.0/24: agent (metadata, resolver) %s", emu.net, emu.subnet, emu.agentIP)
+	connectTD := load(t, "connect-awsvpc.json")
+	connectDef := containerNamed(t, connectTD, "spark-connect")
+	grpcPort := strconv.Itoa(mappedPort(t, connectDef, "grpc")) + "/tcp"
+	// The token, stored as the SecureString parameter (or secret) the
+	// task definition names: aws ssm put-parameter --type SecureString.
+	token := randomHex(32)
+	if arn, ok := connectDef.secret("SPARK_CONNECT_AUTHENTICATE_TOKEN"); ok {
+		emu.putSecret(arn, token)
+	}
 
 	// The master task, registered in Cloud Map as the ECS service
 	// spark-master would register it (containerName spark-master,
@@ -81,10 +100,12 @@ func TestECSEmulated(t *testing.T) {
 	for i := 1; i <= e2e.Workers; i++ {
 		workers = append(workers, emu.runTask(workerTD, emu.ip(20+i), false))
 	}
+	connect := emu.runTask(connectTD, emu.ip(40), true)
 	discoveryOK := true
 	for _, w := range workers {
 		discoveryOK = e2e.CheckDiscovery(t, w.container("spark-worker"), "cloudmap", wantURL) && discoveryOK
 	}
+	discoveryOK = e2e.CheckDiscovery(t, connect.container("spark-connect"), "cloudmap", wantURL) && discoveryOK
 	// The ecs source, inside the master's own task: the task metadata
 	// lists the spark-master container with the task ENI address.
 	discoveryOK = checkECSSource(t, master.container("spark-master"), fmt.Sprintf("spark://%s:%d", master.ip, rpcPort)) && discoveryOK
@@ -95,6 +116,7 @@ func TestECSEmulated(t *testing.T) {
 
 	uiHostPort := e2e.Published(t, master.pause, strconv.Itoa(uiPort)+"/tcp")
 	e2e.RequireAlive(t, m, uiHostPort, e2e.Workers, 3*time.Minute)
+	connectOK := e2e.WaitConnectReady(t, connect.container("spark-connect"), 4*time.Minute)
 
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master.pause, strconv.Itoa(rpcPort)+"/tcp"), emu.gateway, e2e.Workers)
 	m.OK("job", jobOK)
@@ -116,10 +138,12 @@ func TestECSEmulated(t *testing.T) {
 	// and Cloud Map lists it at the service name. The workers keep
 	// dialling the service name and re-register with the new master.
 	oldMaster := master
+	var masterReplaced time.Time
 	e2e.CheckMasterRestartFrom(t, m, uiHostPort, e2e.Workers, func() e2e.Restarted {
 		emu.stopTasks(oldMaster)
 		emu.stopped(oldMaster)
 		master = emu.runTask(masterTD, emu.ip(11), true)
+		masterReplaced = time.Now()
 		emu.register(service, namespace, master, rpcPort)
 		uiHostPort = e2e.Published(t, master.pause, strconv.Itoa(uiPort)+"/tcp")
 		return e2e.Restarted{OldIP: oldMaster.ip, NewIP: master.ip, UI: uiHostPort}
@@ -128,10 +152,54 @@ func TestECSEmulated(t *testing.T) {
 		return ok
 	})
 
+	// The Connect server after the master's replacement and the classic
+	// jobs, whose cores its executors no longer take. Its ECS service
+	// replaces the task once its essential container has stopped (the
+	// entrypoint's own stop) or its health check has failed retries times,
+	// on another ENI, and the new server registers with the new master.
+	if connectOK {
+		name := connect.container("spark-connect")
+		// The agent stops what is left of the task (nothing, when its
+		// one essential container has exited) and the service starts a
+		// replacement.
+		replace := func() bool {
+			ok := emu.stopTasks(connect)
+			emu.stopped(connect)
+			connect = emu.runTask(connectTD, emu.ip(41), true)
+			return e2e.WaitConnectReady(t, connect.container("spark-connect"), 4*time.Minute) && ok
+		}
+		switch v := connectVerdict(t, name, 4*time.Minute); v.status {
+		case "exited":
+			t.Logf("connect: %s exited %d by itself %s after the new master task's start, having run %s: the task stops and the service replaces it",
+				name, v.code, v.at.Sub(masterReplaced).Round(time.Second), v.ran.Round(time.Second))
+			// What Docker's health check had made of it by then, for the
+			// record: the exit and UNHEALTHY race for the same minute.
+			if h, err := e2e.Try("docker", "inspect", "-f", "{{with .State.Health}}{{.Status}}, failing streak {{.FailingStreak}}{{end}}", name); err == nil {
+				t.Logf("connect: %s health at its exit: %s", name, strings.TrimSpace(h))
+			}
+			connectOK = checkOwnExit(t, name, v.code)
+			connectOK = replace() && connectOK
+		case "unhealthy":
+			t.Logf("connect: %s UNHEALTHY %s after the new master task's start: the service replaces its task",
+				name, v.at.Sub(masterReplaced).Round(time.Second))
+			connectOK = replace()
+		case "ready":
+			t.Logf("connect: %s kept its application through the master's replacement", name)
+		default:
+			t.Errorf("connect: %s neither ready, UNHEALTHY nor exited after the master's replacement", name)
+			connectOK = false
+		}
+	}
+	if connectOK {
+		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect.pause, grpcPort), token, e2e.Workers)
+	}
+	m.OK("connect", connectOK)
+
 	// The task definitions' health checks, run by Docker as the agent
 	// has it run them.
 	all := []*task{master}
 	all = append(all, workers...)
+	all = append(all, connect)
 	healthOK := true
 	for _, tk := range all {
 		for _, c := range tk.containers {
@@ -227,6 +295,7 @@ type emulator struct {
 	srvName, service, namespace string
 
 	mu         sync.Mutex
+	secrets    map[string]string // SSM parameters and Secrets Manager secrets, by ARN
 	containers map[string]any
 	tasks      map[string]any
 	records    map[string][]string // by owner (task id or ENI)
@@ -236,7 +305,7 @@ type emulator struct {
 
 func newEmulator(t *testing.T, res *e2e.Resources, tmp, prefix, agentBin string, bridge bool) *emulator {
 	t.Helper()
-	e := &emulator{t: t, res: res, tmp: tmp, prefix: prefix, agentBin: agentBin,
+	e := &emulator{t: t, res: res, tmp: tmp, prefix: prefix, agentBin: agentBin, secrets: map[string]string{},
 		containers: map[string]any{}, tasks: map[string]any{}, records: map[string][]string{},
 		instances: map[string]map[string]string{}}
 	e.stateDir = filepath.Join(tmp, "state")
@@ -399,6 +468,7 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 		for _, kv := range c.Environment {
 			argv = append(argv, "-e", kv.Name+"="+kv.Value)
 		}
+		argv = append(argv, e.secretEnv(td, c)...)
 		if c.StopTimeout != nil {
 			argv = append(argv, "--stop-timeout", strconv.Itoa(*c.StopTimeout))
 		}
@@ -422,6 +492,36 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 	e.setRecords("eni-"+tk.id, fmt.Sprintf("%s. 60 IN A %s", tk.privateDNS, ip))
 	t.Logf("task %s:%s %s at %s: %s", td.Family, "1", tk.id, ip, strings.Join(tk.names(), " "))
 	return tk
+}
+
+// putSecret stores value as the SSM parameter or Secrets Manager secret
+// arn.
+func (e *emulator) putSecret(arn, value string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.secrets[arn] = value
+}
+
+// secretEnv is what the agent does with the container's secrets before it
+// creates the container: it fetches each with the task execution role and
+// sets it as an environment variable. A task whose secret cannot be
+// fetched does not start (ResourceInitializationError).
+func (e *emulator) secretEnv(td taskDef, c cdef) []string {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var argv []string
+	for _, s := range c.Secrets {
+		if td.ExecutionRoleArn == "" {
+			e.t.Fatalf("task definition %s: container %s has secrets but the task no executionRoleArn: ResourceInitializationError", td.Family, c.Name)
+		}
+		v, ok := e.secrets[s.ValueFrom]
+		if !ok {
+			e.t.Fatalf("task definition %s: container %s: secret %s from %s does not exist: ResourceInitializationError", td.Family, c.Name, s.Name, s.ValueFrom)
+		}
+		argv = append(argv, "-e", s.Name+"="+v)
+	}
+	return argv
 }
 
 func (tk *task) names() []string {
@@ -716,6 +816,97 @@ print(json.dumps({"name": c["Name"], "ip": c["Networks"][0]["IPv4Addresses"][0],
 		return false
 	}
 	return true
+}
+
+// verdict is what became of the Connect server's container.
+type verdict struct {
+	// status: "exited" (stopped by itself), "unhealthy" (by its health
+	// check, as Docker reports it to the agent), "ready" (`entrypoint
+	// ready connect`), or "" when none came before the timeout.
+	status string
+	at     time.Time     // when it exited or was seen UNHEALTHY
+	code   int           // exited: its exit status
+	ran    time.Duration // exited: from its start to its exit
+}
+
+// connectVerdict waits until the Connect server in container has exited,
+// is UNHEALTHY or is ready, whichever the agent would see first, and says
+// which.
+func connectVerdict(t *testing.T, container string, timeout time.Duration) verdict {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, err := e2e.Try("docker", "inspect", "-f",
+			"{{.State.Running}} {{.State.ExitCode}} {{.State.StartedAt}} {{.State.FinishedAt}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", container)
+		f := strings.Fields(out)
+		if err != nil || len(f) < 4 {
+			t.Errorf("docker inspect %s: %v: %s", container, err, strings.TrimSpace(out))
+			return verdict{}
+		}
+		if f[0] == "false" {
+			v := verdict{status: "exited"}
+			v.code, _ = strconv.Atoi(f[1])
+			started, _ := time.Parse(time.RFC3339Nano, f[2])
+			v.at, _ = time.Parse(time.RFC3339Nano, f[3])
+			v.ran = v.at.Sub(started)
+			return v
+		}
+		if len(f) > 4 && f[4] == "unhealthy" {
+			return verdict{status: "unhealthy", at: time.Now()}
+		}
+		if _, err := e2e.Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", "connect"); err == nil {
+			return verdict{status: "ready", at: time.Now()}
+		}
+		time.Sleep(2 * time.Second)
+	}
+	return verdict{}
+}
+
+// checkOwnExit wants a Connect server's container that exited by itself
+// to have been stopped by its entrypoint, and to say so in its own log:
+// exit 143 and the JSON line "stopping the workload" with a reason that
+// names the application (entrypoint/doc.go, "Spark Connect server").
+func checkOwnExit(t *testing.T, container string, code int) bool {
+	t.Helper()
+	ok := true
+	if code != 143 {
+		t.Errorf("connect: %s exited %d by itself, want 143 (the entrypoint's stop)", container, code)
+		ok = false
+	}
+	logs, _ := e2e.Try("docker", "logs", container)
+	line, named := stopLine(logs)
+	switch {
+	case line == "":
+		t.Errorf("connect: %s exited by itself without a \"stopping the workload\" line in its log:\n%s", container, tail(logs, 20))
+		return false
+	case !named:
+		t.Errorf("connect: %s stopped the workload for a reason that does not name the application: %s", container, line)
+		return false
+	}
+	t.Logf("connect: its log says: %s", line)
+	return ok
+}
+
+// stopLine returns the entrypoint's JSON log line in log that says it
+// stopped the workload, and whether its reason names the application.
+func stopLine(log string) (string, bool) {
+	for _, line := range strings.Split(log, "\n") {
+		var l struct {
+			Message string `json:"message"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) != nil || l.Message != "stopping the workload" {
+			continue
+		}
+		return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
+	}
+	return "", false
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // waitHealthy waits for Docker's health status of container to be

@@ -1,8 +1,8 @@
 // Package ecs_test checks the shape of the ECS task definitions in
 // images/ecs: known ECS fields only, snufkin images, essential flags,
 // ports, health checks, stop timeouts that fit ENTRYPOINT_GRACE, links and
-// dependencies that name containers of the task, and the ambassador
-// wiring of the bridge-mode worker.
+// dependencies that name containers of the task, secrets, the ambassador
+// wiring of the bridge-mode worker and the Connect server's task.
 package ecs_test
 
 import (
@@ -47,6 +47,7 @@ type cdef struct {
 	Links             []string      `json:"links"`
 	PortMappings      []portMapping `json:"portMappings"`
 	Environment       []kv          `json:"environment"`
+	Secrets           []secret      `json:"secrets"`
 	DependsOn         []struct {
 		ContainerName string `json:"containerName"`
 		Condition     string `json:"condition"`
@@ -73,6 +74,23 @@ type portMapping struct {
 type kv struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// secret is a variable the agent fills, at the task's start, from an SSM
+// parameter or a Secrets Manager secret, with the task execution role.
+type secret struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+}
+
+// secret is the valueFrom of the secret variable name.
+func (c cdef) secret(name string) (string, bool) {
+	for _, s := range c.Secrets {
+		if s.Name == name {
+			return s.ValueFrom, true
+		}
+	}
+	return "", false
 }
 
 func (c cdef) env(name string) (string, bool) {
@@ -108,14 +126,17 @@ func load(t *testing.T, file string) taskDef {
 	return td
 }
 
-// The four files and what each must hold.
+// The files and what each must hold: its network mode, and the role of
+// its container spark-<role>, run from snufkin/<image>. The Connect server
+// has no bridge-mode task (README.md: a driver behind the instance's NAT).
 var files = map[string]struct {
-	mode, role string
+	mode, role, image string
 }{
-	"master-awsvpc.json": {"awsvpc", "master"},
-	"worker-awsvpc.json": {"awsvpc", "worker"},
-	"master-bridge.json": {"bridge", "master"},
-	"worker-bridge.json": {"bridge", "worker"},
+	"master-awsvpc.json":  {"awsvpc", "master", "spark-master"},
+	"worker-awsvpc.json":  {"awsvpc", "worker", "spark-worker"},
+	"master-bridge.json":  {"bridge", "master", "spark-master"},
+	"worker-bridge.json":  {"bridge", "worker", "spark-worker"},
+	"connect-awsvpc.json": {"awsvpc", "connect", "spark-worker"},
 }
 
 func TestTaskDefinitionFiles(t *testing.T) {
@@ -163,8 +184,8 @@ func TestTaskDefinitions(t *testing.T) {
 			if spark == nil {
 				t.Fatalf("no container spark-%s", want.role)
 			}
-			if img, _, _ := strings.Cut(spark.Image, ":"); img != "snufkin/spark-"+want.role {
-				t.Errorf("container %s: image %s, want snufkin/spark-%s", spark.Name, spark.Image, want.role)
+			if img, _, _ := strings.Cut(spark.Image, ":"); img != "snufkin/"+want.image {
+				t.Errorf("container %s: image %s, want snufkin/%s", spark.Name, spark.Image, want.image)
 			}
 			if len(spark.Command) != 1 || spark.Command[0] != want.role {
 				t.Errorf("container %s: command %q, want [%q]", spark.Name, spark.Command, want.role)
@@ -180,6 +201,8 @@ func TestTaskDefinitions(t *testing.T) {
 				}
 			case "worker":
 				checkWorker(t, td, *spark)
+			case "connect":
+				checkConnect(t, td, *spark)
 			}
 		})
 	}
@@ -226,6 +249,20 @@ func checkContainer(t *testing.T, td taskDef, c cdef, names map[string]bool) {
 		seen[e.Name] = true
 		if strings.HasPrefix(e.Name, "ENTRYPOINT_") && !slices.Contains(entrypointSettings(t), e.Name) {
 			t.Errorf("container %s: %s is not an entrypoint setting (the entrypoint would exit 64)", c.Name, e.Name)
+		}
+	}
+	for _, s := range c.Secrets {
+		if seen[s.Name] {
+			t.Errorf("container %s: %s set twice (environment or secrets)", c.Name, s.Name)
+		}
+		seen[s.Name] = true
+		ssm := strings.HasPrefix(s.ValueFrom, "arn:aws:ssm:") && strings.Contains(s.ValueFrom, ":parameter/")
+		sm := strings.HasPrefix(s.ValueFrom, "arn:aws:secretsmanager:") && strings.Contains(s.ValueFrom, ":secret:")
+		if !ssm && !sm {
+			t.Errorf("container %s: secret %s from %q: want the ARN of an SSM parameter or a Secrets Manager secret", c.Name, s.Name, s.ValueFrom)
+		}
+		if td.ExecutionRoleArn == "" {
+			t.Errorf("container %s: secret %s without executionRoleArn: the agent fetches secrets with the task execution role", c.Name, s.Name)
 		}
 	}
 	for _, m := range c.PortMappings {
@@ -357,6 +394,45 @@ func checkWorker(t *testing.T, td taskDef, w cdef) {
 			if _, ok := w.env(v); ok {
 				t.Errorf("bridge worker: %s would override the instance address the entrypoint advertises", v)
 			}
+		}
+	}
+}
+
+// checkConnect wants the Connect server's task to find the master as an
+// awsvpc worker does, to map the gRPC port, to be checked by the role's
+// own health check with retries that outlast a master's restart, and to
+// take its token from a secret, never from its plain environment.
+func checkConnect(t *testing.T, td taskDef, c cdef) {
+	t.Helper()
+	if td.NetworkMode != "awsvpc" {
+		t.Errorf("connect: networkMode %s: the server is a driver the executors dial back, at its own ENI", td.NetworkMode)
+	}
+	if v, _ := c.env("SPARK_MASTER_SRV"); v == "" {
+		if u, _ := c.env("SPARK_MASTER_URL"); u == "" {
+			t.Error("connect: neither SPARK_MASTER_SRV nor SPARK_MASTER_URL: the master is in another task")
+		}
+	}
+	port, _ := strconv.Atoi(e2e.ConnectPort)
+	if _, ok := c.port(port); !ok {
+		t.Errorf("connect: no port mapping for %d", port)
+	}
+	if h := c.HealthCheck; h == nil || strings.Join(h.Command, " ") != "CMD /usr/local/bin/entrypoint ready connect" {
+		t.Errorf("connect: healthCheck should be CMD /usr/local/bin/entrypoint ready connect")
+	} else if time.Duration(h.Interval*h.Retries)*time.Second < 45*time.Second {
+		// A master that restarts with its state is back, with the
+		// server's application, within its JVM's start and the 15 s
+		// recovery; the service must not replace the server meanwhile.
+		t.Errorf("connect: healthCheck turns UNHEALTHY after %ds: shorter than a master's restart", h.Interval*h.Retries)
+	}
+	if v, ok := c.env("SPARK_CONNECT_AUTHENTICATE_TOKEN"); ok {
+		t.Errorf("connect: SPARK_CONNECT_AUTHENTICATE_TOKEN=%q in the environment, where DescribeTaskDefinition shows it: take it from secrets", v)
+	}
+	if _, ok := c.secret("SPARK_CONNECT_AUTHENTICATE_TOKEN"); !ok {
+		t.Error("connect: no SPARK_CONNECT_AUTHENTICATE_TOKEN in secrets")
+	}
+	for _, v := range []string{"SPARK_LOCAL_HOSTNAME", "SPARK_LOCAL_IP"} {
+		if _, ok := c.env(v); ok {
+			t.Errorf("connect: %s would override the task's address the entrypoint gives the executors", v)
 		}
 	}
 }

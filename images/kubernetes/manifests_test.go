@@ -65,6 +65,7 @@ type deployment struct {
 type podSpec struct {
 	TerminationGracePeriodSeconds *int        `json:"terminationGracePeriodSeconds"`
 	EnableServiceLinks            *bool       `json:"enableServiceLinks"`
+	RestartPolicy                 string      `json:"restartPolicy"`
 	Containers                    []container `json:"containers"`
 }
 
