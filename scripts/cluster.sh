@@ -160,6 +160,13 @@ case "${1:-}" in
     dc scale worker="$workers"
     wait_alive
     job
+    case "$SPARK_VERSION" in
+      3.*)
+        echo "cluster: up in $((SECONDS - start))s; master UI http://127.0.0.1:$(published 8080)/ (make down removes it)"
+        echo "cluster: Spark $SPARK_VERSION has no Connect server (Spark 4 has); drivers use the recipe of the job above"
+        exit 0
+        ;;
+    esac
     connect
     connect_job
     py=$(docker image inspect -f '{{index .Config.Labels "swarming-spark.python.version"}}' "$image" | cut -d. -f1,2)
