@@ -34,74 +34,58 @@ func TestDriverConfGolden(t *testing.T) {
 	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
 		t.Skip("the route files are a little-endian kernel's /proc/net/route")
 	}
-	dirs, err := filepath.Glob(filepath.Join(driverConfRoot, "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := 0
-	for _, dir := range dirs {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			continue
+	eachCase(t, driverConfRoot, 10, func(t *testing.T, dir string) {
+		c := discoverytest.Load(t, dir)
+		m := driverMachine{
+			in: discovery.Inputs{Env: c.Env, Hosts: c.Hosts, Resolv: c.Resolv, Service: c.Env["SPARK_MASTER_SERVICE"],
+				Port: c.Port, HTTP: c.HTTP, DNSServer: c.DNSServer},
+			route:    discoverytest.ReadOptional(t, filepath.Join(dir, "route")),
+			role:     sparkenv.Role(c.Role),
+			hostname: c.Env["HOSTNAME"],
+			runtime:  runtimeView{Spark: "4.1.2", Python: "3.11.2"},
 		}
-		ran++
-		name := filepath.ToSlash(strings.TrimPrefix(dir, driverConfRoot+string(filepath.Separator)))
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			c := discoverytest.Load(t, dir)
-			m := driverMachine{
-				in: discovery.Inputs{Env: c.Env, Hosts: c.Hosts, Resolv: c.Resolv, Service: c.Env["SPARK_MASTER_SERVICE"],
-					Port: c.Port, HTTP: c.HTTP, DNSServer: c.DNSServer},
-				route:    discoverytest.ReadOptional(t, filepath.Join(dir, "route")),
-				role:     sparkenv.Role(c.Role),
-				hostname: c.Env["HOSTNAME"],
-				runtime:  runtimeView{Spark: "4.1.2", Python: "3.11.2"},
+		if c.Service != "" {
+			m.in.Service = c.Service
+		}
+		s := settings.Settings{Discovery: "auto"}
+		if len(c.Sources) > 0 {
+			s.Discovery = strings.Join(c.Sources, ",")
+		}
+		conf, err := driverConfOn(context.Background(), s, m)
+		if err != nil {
+			t.Fatalf("driverConfOn: %v", err)
+		}
+		for _, form := range []struct {
+			file   string
+			asJSON bool
+		}{{"want.txt", false}, {"want.json", true}} {
+			var out bytes.Buffer
+			if err := conf.write(&out, form.asJSON); err != nil {
+				t.Fatal(err)
 			}
-			if c.Service != "" {
-				m.in.Service = c.Service
+			got := []byte(c.Scrub.Replace(out.String()))
+			if secret := c.Env["SPARK_AUTH_SECRET"]; secret != "" && bytes.Contains(got, []byte(secret)) {
+				t.Errorf("%s shows the secret:\n%s", form.file, got)
 			}
-			s := settings.Settings{Discovery: "auto"}
-			if len(c.Sources) > 0 {
-				s.Discovery = strings.Join(c.Sources, ",")
-			}
-			conf, err := driverConfOn(context.Background(), s, m)
-			if err != nil {
-				t.Fatalf("driverConfOn: %v", err)
-			}
-			for _, form := range []struct {
-				file   string
-				asJSON bool
-			}{{"want.txt", false}, {"want.json", true}} {
-				var out bytes.Buffer
-				if err := conf.write(&out, form.asJSON); err != nil {
+			golden := filepath.Join(dir, form.file)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				got := []byte(c.Scrub.Replace(out.String()))
-				if secret := c.Env["SPARK_AUTH_SECRET"]; secret != "" && bytes.Contains(got, []byte(secret)) {
-					t.Errorf("%s shows the secret:\n%s", form.file, got)
-				}
-				golden := filepath.Join(dir, form.file)
-				if *update {
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("read golden (run go test -update to create it): %v", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("driver-conf for %s (%s):\ngot:\n%s\nwant:\n%s", dir, form.file, got, want)
-				}
-				if form.asJSON {
-					checkDriverConfJSON(t, out.Bytes(), conf)
-				}
+				continue
 			}
-		})
-	}
-	if ran < 10 {
-		t.Fatalf("only %d case directories under %s", ran, driverConfRoot)
-	}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (run go test -update to create it): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("driver-conf for %s (%s):\ngot:\n%s\nwant:\n%s", dir, form.file, got, want)
+			}
+			if form.asJSON {
+				checkDriverConfJSON(t, out.Bytes(), conf)
+			}
+		}
+	})
 }
 
 // checkDriverConfJSON: the JSON form holds exactly the confs and notes of

@@ -37,39 +37,23 @@ var caseRoot = filepath.Join("..", "..", "discovery", "testdata")
 // images); the JVM runs as 185; Spark's launcher is not asked, so the
 // command is the spark-class form.
 func TestExplainGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(caseRoot, "*", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := 0
-	for _, dir := range dirs {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			continue
+	eachCase(t, caseRoot, 11, func(t *testing.T, dir string) {
+		got := explainCase(t, dir)
+		golden := filepath.Join(dir, "explain.json")
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
 		}
-		ran++
-		name := filepath.ToSlash(strings.TrimPrefix(dir, caseRoot+string(filepath.Separator)))
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got := explainCase(t, dir)
-			golden := filepath.Join(dir, "explain.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (run go test -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("explain for %s:\ngot:\n%s\nwant:\n%s", dir, got, want)
-			}
-		})
-	}
-	if ran < 11 {
-		t.Fatalf("only %d case directories under %s", ran, caseRoot)
-	}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("read golden (run go test -update to create it): %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("explain for %s:\ngot:\n%s\nwant:\n%s", dir, got, want)
+		}
+	})
 }
 
 // explainCase runs explain on the container dir describes.
@@ -153,5 +137,31 @@ func TestPlanECSBridgeWaitsForMetadataFile(t *testing.T) {
 		if p.Advertise.Host != want || (wait && reads != 2) {
 			t.Errorf("planOn(wait %v) advertises %q after %d reads, want %q (warnings %q)", wait, p.Advertise.Host, reads, want, p.Warnings)
 		}
+	}
+}
+
+// eachCase runs f as a parallel subtest, named PLATFORM/CASE, for every
+// case directory root/PLATFORM/CASE/, and fails when there are fewer than
+// least: a moved testdata tree must not pass by running nothing.
+func eachCase(t *testing.T, root string, least int, f func(t *testing.T, dir string)) {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(root, "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		ran++
+		name := filepath.ToSlash(strings.TrimPrefix(dir, root+string(filepath.Separator)))
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, dir)
+		})
+	}
+	if ran < least {
+		t.Fatalf("only %d case directories under %s", ran, root)
 	}
 }

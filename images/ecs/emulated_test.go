@@ -874,7 +874,7 @@ func checkOwnExit(t *testing.T, container string, code int) bool {
 		ok = false
 	}
 	logs, _ := e2e.Try("docker", "logs", container)
-	line, named := stopLine(logs)
+	line, named := e2e.StopLine(logs)
 	switch {
 	case line == "":
 		t.Errorf("connect: %s exited by itself without a \"stopping the workload\" line in its log:\n%s", container, tail(logs, 20))
@@ -885,22 +885,6 @@ func checkOwnExit(t *testing.T, container string, code int) bool {
 	}
 	t.Logf("connect: its log says: %s", line)
 	return ok
-}
-
-// stopLine returns the entrypoint's JSON log line in log that says it
-// stopped the workload, and whether its reason names the application.
-func stopLine(log string) (string, bool) {
-	for _, line := range strings.Split(log, "\n") {
-		var l struct {
-			Message string `json:"message"`
-			Reason  string `json:"reason"`
-		}
-		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) != nil || l.Message != "stopping the workload" {
-			continue
-		}
-		return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
-	}
-	return "", false
 }
 
 // tail returns the last n lines of s.

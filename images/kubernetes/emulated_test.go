@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -713,23 +712,6 @@ func containerState(name string) (containerStatus, error) {
 	return st, nil
 }
 
-// stopLine returns the entrypoint's JSON log line in log that says it
-// stopped the workload, and whether its reason names the application:
-// what a container that exits by itself owes whoever reads its log.
-func stopLine(log string) (string, bool) {
-	for _, line := range strings.Split(log, "\n") {
-		var l struct {
-			Message string `json:"message"`
-			Reason  string `json:"reason"`
-		}
-		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) != nil || l.Message != "stopping the workload" {
-			continue
-		}
-		return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
-	}
-	return "", false
-}
-
 // checkRestarts logs the kubelet's restarts of container since the
 // master's replacement at since, and wants every exit of the container by
 // itself to be the entrypoint's doing, explained in the container's own
@@ -747,7 +729,7 @@ func checkRestarts(t *testing.T, container string, restarts []restart, since tim
 				t.Errorf("connect: %s exited %d by itself, want 143 (the entrypoint's stop)", e2e.Short(container), r.code)
 				ok = false
 			}
-			line, named := stopLine(r.log)
+			line, named := e2e.StopLine(r.log)
 			switch {
 			case line == "":
 				t.Errorf("connect: %s exited by itself without a \"stopping the workload\" line in its log:\n%s", e2e.Short(container), tail(r.log, 20))

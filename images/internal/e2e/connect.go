@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,4 +70,21 @@ func CheckDriversInMaster(t *testing.T, master string) bool {
 	}
 	t.Logf("drivers in the master container: spark-shell %v, spark-submit %v", shellOK, submitOK)
 	return shellOK && submitOK
+}
+
+// StopLine returns the entrypoint's JSON log line in log that says it
+// stopped the workload, and whether its reason names the application:
+// what a Connect server that exits by itself owes whoever reads its log.
+func StopLine(log string) (string, bool) {
+	for _, line := range strings.Split(log, "\n") {
+		var l struct {
+			Message string `json:"message"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) != nil || l.Message != "stopping the workload" {
+			continue
+		}
+		return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
+	}
+	return "", false
 }
