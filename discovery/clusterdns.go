@@ -15,8 +15,9 @@ import (
 // kube-dns Service's own namespace receive.
 //
 // The nameserver is, in order: Inputs.DNSServer, KUBE_DNS_SERVICE_HOST and
-// KUBE_DNS_SERVICE_PORT_DNS / KUBE_DNS_SERVICE_PORT (an explicit override,
-// as platforms.md advises), the first resolv.conf nameserver.
+// KUBE_DNS_SERVICE_PORT_DNS / KUBE_DNS_SERVICE_PORT (the kube-dns Service
+// itself, an explicit override of what the kubelet wrote), the first
+// resolv.conf nameserver.
 //
 // The Service name goes through the search list honouring ndots (A, then
 // AAAA, for each candidate); the first name with addresses is the master's

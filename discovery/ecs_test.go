@@ -11,7 +11,9 @@ import (
 	"testing"
 )
 
-// containerAwsvpc and containerBridge are platforms.md §5.5 and §5.6.
+// containerAwsvpc and containerBridge are the container metadata that the
+// task metadata endpoint v4 (${ECS_CONTAINER_METADATA_URI_V4}) returns in
+// awsvpc and bridge mode, in the form of the ECS developer guide's examples.
 const containerAwsvpc = `{"DockerId":"8d1fe41","Name":"spark-worker","DockerName":"ecs-spark-7-spark-worker-a1b2c3",
  "Image":"123456789012.dkr.ecr.eu-west-1.amazonaws.com/spark:3.5","ImageID":"sha256:4f02",
  "DesiredStatus":"RUNNING","KnownStatus":"RUNNING","Limits":{"CPU":1024,"Memory":4096},"Type":"NORMAL",

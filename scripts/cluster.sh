@@ -118,7 +118,8 @@ job() {
   id=$(master_id)
   # The executors in the containers dial the driver back: on a Docker bridge
   # the host is the network's gateway, and the driver listens on every
-  # address with fixed ports (spark.md §2.7). The master is reached through
+  # address with fixed ports (spark.driver.host, spark.driver.bindAddress and
+  # the two ports in Spark's configuration docs). The master is reached through
   # its published port.
   gw=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}' "$id" | awk '{print $1}')
   port=$(published 7077)

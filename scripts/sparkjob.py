@@ -42,7 +42,8 @@ def main():
             .set("spark.executor.memory", "512m")
             .set("spark.ui.showConsoleProgress", "false"))
     # A cluster started with SPARK_AUTH_SECRET takes only drivers that know
-    # it; the driver must have it in its conf (spark.md, auth in standalone).
+    # it; the driver must have it in its conf (SecurityManager.initializeAuth
+    # requires spark.authenticate.secret outside YARN and Kubernetes).
     secret = os.environ.get("SPARK_AUTH_SECRET")
     if secret:
         conf.set("spark.authenticate", "true").set("spark.authenticate.secret", secret)

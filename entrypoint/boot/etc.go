@@ -84,8 +84,9 @@ func addMissingHosts(b []byte, entries []etcfiles.HostEntry) ([]byte, error) {
 
 // hostsEntries is what /etc/hosts must map for a master to bind its name:
 // the Master JVM binds the address its --host resolves to and advertises the
-// same name (RpcEnv, spark.md §2.4), so a name that only the cluster's DNS
-// knows, or that resolves elsewhere, stops it. A master also maps its
+// same name (Master.scala gives --host to RpcEnv.create as both), so a
+// name that only the cluster's DNS knows, or that resolves elsewhere,
+// stops it. A master also maps its
 // service name (spark-master) to itself, so that a driver started in its
 // container by hand (spark-shell --master spark://spark-master:7077, as
 // with the workers) finds it where no link or DNS name does.

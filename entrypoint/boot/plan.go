@@ -189,7 +189,8 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 
 // workerJavaDefaults are the worker JVM options the entrypoint adds unless
 // SPARK_WORKER_OPTS already sets them. Together they make a worker find a
-// master that came back on a new address within seconds (spark.md §2.5):
+// master that came back on a new address within seconds (Worker.scala's
+// reregisterWithMaster):
 // reconnect to the configured name, which the platform keeps current, not
 // to the address the old master advertised (SPARK-20529); re-resolve that
 // name instead of trusting the JVM's 30 s address cache; and keep retrying

@@ -22,7 +22,7 @@ var ErrNotReady = errors.New("not ready")
 // ready checks this container's node through the web UIs, as a health
 // check or readiness probe would: a master is ready when its /json/ says
 // ALIVE; a worker when its master lists it ALIVE (the worker's own masterurl
-// stays set after a disconnect, so it proves nothing; spark.md §2.8).
+// stays set after a disconnect, so it proves nothing: JsonProtocol's worker state).
 func ready(role sparkenv.Role, w io.Writer) error {
 	env := os.Environ()
 	c := &http.Client{Timeout: 3 * time.Second}

@@ -8,7 +8,8 @@ import (
 )
 
 // linkEnv is what `docker run --link spark-master:spark-master` gives a
-// worker when the master exposes 7077 and 8080 (platforms.md §5.4).
+// worker when the master exposes 7077 and 8080 (Docker's legacy links
+// documentation, "Environment variables").
 var linkEnv = []string{
 	"PATH=/usr/bin",
 	"SPARK_MASTER_PORT=tcp://172.17.0.2:7077",
