@@ -19,8 +19,7 @@ import (
 // encryption, which needs the secret. Errors name the variables, never the
 // secret.
 func authEnv(role sparkenv.Role, env []string) ([]string, bool, error) {
-	secret, fromEnv := sparkenv.Lookup(env, "SPARK_AUTH_SECRET")
-	file, fromFile := sparkenv.Lookup(env, "SPARK_AUTH_SECRET_FILE")
+	secret, err := secretSetting(env, "SPARK_AUTH_SECRET")
 	env = sparkenv.Unset(env, "SPARK_AUTH_SECRET", "SPARK_AUTH_SECRET_FILE")
 	encrypt := sparkenv.Get(env, "SPARK_RPC_ENCRYPTION")
 	env = sparkenv.Unset(env, "SPARK_RPC_ENCRYPTION")
@@ -29,18 +28,8 @@ func authEnv(role sparkenv.Role, env []string) ([]string, bool, error) {
 	default:
 		return env, false, fmt.Errorf("%w: SPARK_RPC_ENCRYPTION=%q: want true or false", settings.ErrInvalid, encrypt)
 	}
-	switch {
-	case fromEnv && fromFile && secret != "" && file != "":
-		return env, false, fmt.Errorf("%w: SPARK_AUTH_SECRET and SPARK_AUTH_SECRET_FILE are both set: choose one", settings.ErrInvalid)
-	case fromFile && file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return env, false, fmt.Errorf("%w: SPARK_AUTH_SECRET_FILE=%q: %v", settings.ErrInvalid, file, err)
-		}
-		secret = strings.TrimRight(string(b), "\r\n")
-		if secret == "" {
-			return env, false, fmt.Errorf("%w: SPARK_AUTH_SECRET_FILE=%q: the file is empty", settings.ErrInvalid, file)
-		}
+	if err != nil {
+		return env, false, err
 	}
 	if secret == "" {
 		if encrypt == "true" {
@@ -63,4 +52,26 @@ func authEnv(role sparkenv.Role, env []string) ([]string, bool, error) {
 		env = sparkenv.AddJavaOption(env, opts, "spark.network.crypto.enabled", "true")
 	}
 	return sparkenv.Set(env, "_SPARK_AUTH_SECRET", secret), true, nil
+}
+
+// secretSetting is the secret in the variable name, or read from the file
+// that name_FILE names (a mounted Kubernetes or ECS secret), without its
+// trailing newline; "" when neither is set. Setting both, an unreadable
+// file or an empty one is an error naming the variables, never the secret.
+func secretSetting(env []string, name string) (string, error) {
+	fileVar := name + "_FILE"
+	secret, file := sparkenv.Get(env, name), sparkenv.Get(env, fileVar)
+	switch {
+	case secret != "" && file != "":
+		return "", fmt.Errorf("%w: %s and %s are both set: choose one", settings.ErrInvalid, name, fileVar)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%w: %s=%q: %v", settings.ErrInvalid, fileVar, file, err)
+		}
+		if secret = strings.TrimRight(string(b), "\r\n"); secret == "" {
+			return "", fmt.Errorf("%w: %s=%q: the file is empty", settings.ErrInvalid, fileVar, file)
+		}
+	}
+	return secret, nil
 }

@@ -84,26 +84,12 @@ func checkConnect(env []string, m machine) ([]string, *connectView, error) {
 // and leaves the token in the first, where the server reads it. Errors name
 // the variables, never the token.
 func connectToken(env []string) ([]string, bool, error) {
-	token, fromEnv := sparkenv.Lookup(env, tokenVar)
-	file, fromFile := sparkenv.Lookup(env, tokenFileVar)
-	env = sparkenv.Unset(env, tokenFileVar)
-	switch {
-	case fromEnv && fromFile && token != "" && file != "":
-		return env, false, fmt.Errorf("%w: %s and %s are both set: choose one", settings.ErrInvalid, tokenVar, tokenFileVar)
-	case fromFile && file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return env, false, fmt.Errorf("%w: %s=%q: %v", settings.ErrInvalid, tokenFileVar, file, err)
-		}
-		if token = strings.TrimRight(string(b), "\r\n"); token == "" {
-			return env, false, fmt.Errorf("%w: %s=%q: the file is empty", settings.ErrInvalid, tokenFileVar, file)
-		}
-		env = sparkenv.Set(env, tokenVar, token)
+	token, err := secretSetting(env, tokenVar)
+	env = sparkenv.Unset(env, tokenVar, tokenFileVar)
+	if err != nil || token == "" {
+		return env, false, err
 	}
-	if token == "" {
-		return sparkenv.Unset(env, tokenVar), false, nil
-	}
-	return env, true, nil
+	return sparkenv.Set(env, tokenVar, token), true, nil
 }
 
 // planConnect fills in the server's node once its master is known: the
