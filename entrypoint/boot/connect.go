@@ -56,17 +56,14 @@ var connectJavaDefaults = []javaOption{
 
 // checkConnect validates what connect reads before it looks for the
 // master, so bad input ends the start before anything waits: the Connect
-// jar, the port, the token and that an authenticated cluster has one.
-func checkConnect(env []string, m machine) ([]string, *connectView, error) {
+// jar, the port, the token and that an authenticated cluster (secret) has
+// one.
+func checkConnect(env []string, secret bool, m machine) ([]string, *connectView, error) {
 	port, err := sparkenv.ConnectPort(env)
 	if err != nil {
 		return env, nil, err
 	}
 	env, token, err := connectToken(env)
-	if err != nil {
-		return env, nil, err
-	}
-	_, secret, err := authEnv(sparkenv.Connect, env)
 	if err != nil {
 		return env, nil, err
 	}

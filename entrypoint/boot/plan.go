@@ -73,12 +73,12 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	}
 	node := sparkenv.Node{Role: role, SparkHome: sparkenv.Get(env, "SPARK_HOME")}
 	// Settings that are wrong end the start before discovery waits.
-	if _, _, err := authEnv(role, env); err != nil {
+	if env, p.Auth, err = authEnv(role, env); err != nil {
 		return p, err
 	}
 	var cv *connectView
 	if role == sparkenv.Connect {
-		if env, cv, err = checkConnect(env, m); err != nil {
+		if env, cv, err = checkConnect(env, p.Auth, m); err != nil {
 			return p, err
 		}
 	}
@@ -152,9 +152,6 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		if v, _ := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", "spark.decommission.enabled"); v == "true" {
 			p.DecommissionUI = "http://127.0.0.1:" + strconv.Itoa(node.WebUIPort)
 		}
-	}
-	if env, p.Auth, err = authEnv(role, env); err != nil {
-		return p, err
 	}
 	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", connectOptsOf(role)} {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
