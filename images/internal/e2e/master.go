@@ -1,0 +1,106 @@
+package e2e
+
+// The master's /json/ as the tests read it.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// MasterJSON is the part of the master's /json/ the tests read.
+type MasterJSON struct {
+	URL     string `json:"url"`
+	Status  string `json:"status"`
+	Workers []struct {
+		ID, Host, State string
+		Port, Cores     int
+	} `json:"workers"`
+}
+
+// Alive counts the ALIVE workers.
+func (s MasterJSON) Alive() int {
+	n := 0
+	for _, w := range s.Workers {
+		if w.State == "ALIVE" {
+			n++
+		}
+	}
+	return n
+}
+
+// GetMasterState reads http://127.0.0.1:uiPort/json/.
+func GetMasterState(uiPort string) (MasterJSON, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + uiPort + "/json/")
+	if err != nil {
+		return MasterJSON{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return MasterJSON{}, fmt.Errorf("master /json/: %s", resp.Status)
+	}
+	var s MasterJSON
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		return MasterJSON{}, fmt.Errorf("master /json/: %w", err)
+	}
+	return s, nil
+}
+
+// MasterState is GetMasterState, fatal on error.
+func MasterState(t *testing.T, uiPort string) MasterJSON {
+	t.Helper()
+	s, err := GetMasterState(uiPort)
+	if err != nil {
+		t.Fatalf("master /json/: %v", err)
+	}
+	return s
+}
+
+// WaitAlive polls the master's /json/ on the loopback port uiPort until
+// want workers are ALIVE or timeout passes, and returns the last state.
+func WaitAlive(t *testing.T, uiPort string, want int, timeout time.Duration) (MasterJSON, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	var s MasterJSON
+	var err error
+	for time.Since(start) < timeout {
+		s, err = GetMasterState(uiPort)
+		if err == nil && s.Alive() >= want {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		t.Logf("master /json/: %v", err)
+	}
+	return s, time.Since(start).Round(time.Second)
+}
+
+// RequireAlive waits until the master whose UI is on uiPort lists want
+// workers ALIVE, records alive=N/want in m, logs the workers and ends the
+// test when they do not all come.
+func RequireAlive(t *testing.T, m *Matrix, uiPort string, want int, timeout time.Duration) MasterJSON {
+	t.Helper()
+	state, took := WaitAlive(t, uiPort, want, timeout)
+	t.Logf("%d workers ALIVE after %s", state.Alive(), took)
+	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), want))
+	if !LogWorkers(t, state, want) {
+		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, want)
+	}
+	return state
+}
+
+// LogWorkers logs each worker of s and a summary line, as the classic test
+// always has, and reports whether want workers are ALIVE on an ALIVE
+// master.
+func LogWorkers(t *testing.T, s MasterJSON, want int) bool {
+	t.Helper()
+	for _, w := range s.Workers {
+		t.Logf("worker %s %s:%d cores=%d state=%s", w.ID, w.Host, w.Port, w.Cores, w.State)
+	}
+	t.Logf("master %s status=%s: %d workers ALIVE", s.URL, s.Status, s.Alive())
+	return s.Alive() == want && s.Status == "ALIVE"
+}
