@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -120,4 +121,19 @@ func masterUIFromURL(masterURL, advertisedUI string) string {
 		return ""
 	}
 	return "http://" + net.JoinHostPort(host, u.Port()) + "/json/"
+}
+
+// runningRole is the role PID 1 runs when it is this entrypoint: what a
+// HEALTHCHECK without a role checks, so that one image's health check fits
+// each role it can run.
+func runningRole() (sparkenv.Role, error) {
+	b, err := os.ReadFile("/proc/1/cmdline")
+	if err != nil {
+		return "", fmt.Errorf("%w: ready without a role reads PID 1's command line: %v", ErrUsage, err)
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	if len(args) >= 2 && filepath.Base(args[0]) == "entrypoint" && isRole(args[1]) {
+		return sparkenv.Role(args[1]), nil
+	}
+	return "", fmt.Errorf("%w: PID 1 (%q) runs no role of this entrypoint: name one (ready master|worker|connect)", ErrUsage, strings.Join(args, " "))
 }
