@@ -3,7 +3,13 @@
 SHELL := /bin/bash
 include scripts/versions.env
 SPARK_VERSION ?= $(SPARK_VERSION_DEFAULT)
-BASE_IMAGE ?= snufkin/spark-base:$(SPARK_VERSION)
+# The base's Debian suite: bookworm (Python 3.11, Java 17) or trixie (Python
+# 3.13, Java 21); a driver's Python must match. Only bookworm's tags carry no
+# suite.
+DEBIAN_SUITE ?= bookworm
+TAG := $(SPARK_VERSION)$(if $(filter-out bookworm,$(DEBIAN_SUITE)),-$(DEBIAN_SUITE))
+BASE_IMAGE ?= snufkin/spark-base:$(TAG)
+export DEBIAN_SUITE
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
@@ -17,19 +23,25 @@ help: ## list the targets
 host: ## install what is missing (docker, compose, mmdebstrap...) and start dockerd
 	@bash scripts/host-setup.sh
 
-base: host ## build the local base image (Debian + Java 17 + Spark from pyspark), if changed
+base: host ## build the local base image (Debian of DEBIAN_SUITE, its Java, Spark from pyspark), if changed
 	@SPARK_VERSION=$(SPARK_VERSION) BASE_IMAGE=$(BASE_IMAGE) bash scripts/build-base.sh
 
-images: base ## build the static entrypoint and snufkin/spark-master, snufkin/spark-worker on the local base
-	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE) latest $(SPARK_VERSION)
+images: base ## build the static entrypoint and snufkin/spark-master, snufkin/spark-worker on the local base (tagged latest and the version)
+	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE) latest $(TAG)
 
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
-.PHONY: images-35 bench-cluster
+.PHONY: images-35 images-trixie bench-cluster
 images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
-	@SPARK_VERSION=$(SPARK_VERSION_35) BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
+	@SPARK_VERSION=$(SPARK_VERSION_35) DEBIAN_SUITE=bookworm BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
+
+# The default line on the other Debian suite, tagged :$(SPARK_VERSION_DEFAULT)-trixie
+# only, for the end-to-end path that runs it.
+images-trixie: host ## the two images of the default line on Debian trixie too (Python 3.13, Java 21; that tag only)
+	@SPARK_VERSION=$(SPARK_VERSION_DEFAULT) DEBIAN_SUITE=trixie BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie bash scripts/build-base.sh
+	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie $(SPARK_VERSION_DEFAULT)-trixie
 
 bench-cluster: images ## cluster formation (N = 1, 3, 6 workers), master-restart recovery against the bare JVMs, and the Connect server (ready, first query), into BENCHMARKS.md
 	@bash scripts/bench-cluster.sh
@@ -51,7 +63,7 @@ check: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
-test: check images images-35 ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
+test: check images images-35 images-trixie ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
 	@bash scripts/cluster.sh venv
 	@bash scripts/gotest.sh -race -count=1 -p 1 -timeout 45m ./...
 	@bash scripts/fuzz.sh 5s

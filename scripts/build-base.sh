@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local base image snufkin/spark-base:$SPARK_VERSION without any
-# container registry: a Debian bookworm root made by mmdebstrap from the host's
-# own apt sources, a Java 17 runtime, python3, and Spark's jars and bin/ taken
-# from the pyspark package. The layout matches the official apache/spark image
+# container registry: a Debian root made by mmdebstrap from the host's own apt
+# sources, the Java runtime that suite ships, python3, and Spark's jars and bin/
+# taken from the pyspark package. DEBIAN_SUITE picks the suite, and with it the
+# Python a driver must match: bookworm (the default: Python 3.11, Java 17) or
+# trixie (Python 3.13, Java 21; its base is tagged $SPARK_VERSION-trixie). The layout matches the official apache/spark image
 # (/opt/spark, user spark uid 185, /opt/spark/work-dir), so the Dockerfiles work
 # on either base.
 #
@@ -15,7 +17,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
 SPARK_VERSION=${SPARK_VERSION:-$SPARK_VERSION_DEFAULT}
-image=${BASE_IMAGE:-snufkin/spark-base:$SPARK_VERSION}
+suite=${DEBIAN_SUITE:-bookworm}
+case "$suite" in
+  bookworm) suite_pkgs=openjdk-17-jre-headless; image=${BASE_IMAGE:-snufkin/spark-base:$SPARK_VERSION} ;;
+  # trixie's minimal root no longer has passwd (groupadd, useradd).
+  trixie) suite_pkgs=openjdk-21-jre-headless,passwd; image=${BASE_IMAGE:-snufkin/spark-base:$SPARK_VERSION-trixie} ;;
+  *) echo "build-base: DEBIAN_SUITE=$suite is not bookworm or trixie" >&2; exit 64 ;;
+esac
 cache=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}
 sources=${APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
 [ -r "$sources" ] || sources=/etc/apt/sources.list
@@ -24,8 +32,12 @@ case "$SPARK_VERSION" in
   3.5.*|4.*) ;;
   *) echo "build-base: SPARK_VERSION=$SPARK_VERSION is not a 3.5.x or 4.x release" >&2; exit 64 ;;
 esac
+# Spark 3.5 runs on Java 8, 11 and 17 (its docs' overview); trixie ships 21.
+case "$SPARK_VERSION/$suite" in
+  3.5.*/trixie) echo "build-base: DEBIAN_SUITE=trixie ships Java 21, which SPARK_VERSION=$SPARK_VERSION does not support; use bookworm" >&2; exit 64 ;;
+esac
 
-stamp=$( { cat "$0"; echo "$SPARK_VERSION"; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$0"; echo "$SPARK_VERSION $suite"; } | sha256sum | cut -c1-16)
 if [ "${FORCE:-0}" != 1 ] &&
    [ "$(docker image inspect -f '{{index .Config.Labels "swarming-spark.base"}}' "$image" 2>/dev/null)" = "$stamp" ]; then
   echo "build-base: $image is up to date ($stamp)"
@@ -38,17 +50,21 @@ trap 'rm -rf "$work"' EXIT
 
 # The root's own inputs, so that editing the rest of this script does not
 # rebuild it.
-include=openjdk-17-jre-headless,bash,procps,python3,ca-certificates,iproute2,libnss-wrapper
+include=$suite_pkgs,bash,procps,python3,ca-certificates,iproute2,libnss-wrapper
 add_user='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"'
 slim='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*'
-rootfs="$cache/rootfs-bookworm-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"
+rootfs="$cache/rootfs-$suite-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"
 if [ ! -s "$rootfs" ]; then
   echo "build-base: making the Debian root (mmdebstrap)"
+  # The host's sources name its own suite; the same mirrors serve the other.
+  sed -E "s/\b(bookworm|trixie)(-updates|-security)?\b/$suite\2/g" "$sources" > "$work/sources"
+  case "$sources" in *.sources) mv "$work/sources" "$work/debian.sources"; sources="$work/debian.sources" ;;
+    *) mv "$work/sources" "$work/sources.list"; sources="$work/sources.list" ;; esac
   mmdebstrap --variant=apt --quiet --include="$include" \
     --customize-hook="$add_user" --customize-hook="$slim" \
-    bookworm "$work/rootfs.tar" "$sources"
+    "$suite" "$work/rootfs.tar" "$sources"
   mv "$work/rootfs.tar" "$rootfs"
-  find "$cache" -maxdepth 1 -name "rootfs-bookworm-*.tar" ! -path "$rootfs" -delete
+  find "$cache" -maxdepth 1 -name "rootfs-$suite-*.tar" ! -path "$rootfs" -delete
 fi
 
 dist="$cache/pyspark-$SPARK_VERSION"
@@ -87,22 +103,27 @@ tar -C "$ctx" --owner=0 --group=0 -cf "$bctx/spark.tar" opt
 rm -rf "$ctx"
 
 echo "build-base: importing and assembling $image"
-raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f3)"
+raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f2-)"
 docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/dev/null
-# Earlier roots are 400 MB each; those no image is built on any more go.
-docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$raw" |
+# Earlier roots of this suite are 400 MB each; those no image is built on
+# any more go.
+docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -F ":$suite-" | grep -vxF "$raw" |
   xargs -r docker rmi >/dev/null 2>&1 || true
+# The JDK's directory names its version and architecture; take it from the
+# root rather than assume either.
+java_home=$(tar -tf "$rootfs" | sed -n -E 's#^\.?/?(usr/lib/jvm/java-[0-9]+-openjdk-[a-z0-9]+)/bin/java$#/\1#p' | head -n1)
+[ -n "$java_home" ] || { echo "build-base: no usr/lib/jvm/java-*-openjdk-*/bin/java in $rootfs" >&2; exit 1; }
 cat > "$bctx/Dockerfile" <<DOCKERFILE
 FROM $raw
 ADD spark.tar /
 RUN chown -R 185:185 /opt/spark/work-dir && chmod 0775 /opt/spark/work-dir
-ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \\
+ENV JAVA_HOME=$java_home \\
     SPARK_HOME=/opt/spark \\
     PATH=/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     PYTHONPATH=/opt/spark/python/lib/pyspark.zip
 WORKDIR /opt/spark/work-dir
 USER spark
-LABEL swarming-spark.base=$stamp org.apache.spark.version=$SPARK_VERSION
+LABEL swarming-spark.base=$stamp org.apache.spark.version=$SPARK_VERSION swarming-spark.debian.suite=$suite
 DOCKERFILE
 docker build --quiet -t "$image" "$bctx" >/dev/null
 echo "build-base: built $image"

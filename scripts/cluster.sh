@@ -33,7 +33,11 @@ client_venv=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}/client-venv-$SPARK_VER
 python=${PYTHON:-python3}
 connect_port=${CONNECT_PORT:-15002}
 connect_name=${project}_connect
-image=snufkin/spark-worker:$SPARK_VERSION
+# The images `make images` tagged besides latest: the version, and the
+# Debian suite unless it is bookworm (DEBIAN_SUITE, as for the build).
+tag=$SPARK_VERSION
+case "${DEBIAN_SUITE:-bookworm}" in bookworm) ;; *) tag=$SPARK_VERSION-$DEBIAN_SUITE ;; esac
+image=snufkin/spark-worker:$tag
 
 dc() { docker-compose -p "$project" -f "$file" "$@"; }
 
@@ -69,11 +73,13 @@ wait_alive() {
 }
 
 # make_venv DIR PACKAGE: a venv with PACKAGE==$SPARK_VERSION, kept while
-# it has that version.
+# it has that version on the Python minor of $PYTHON.
 make_venv() {
-  local dir=$1 pkg=$2
+  local dir=$1 pkg=$2 want
+  want=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])') ||
+    { echo "cluster: PYTHON=$python does not run" >&2; return 1; }
   if [ -x "$dir/bin/python" ] &&
-     [ "$("$dir/bin/python" -c 'import pyspark; print(pyspark.__version__)' 2>/dev/null)" = "$SPARK_VERSION" ]; then
+     [ "$("$dir/bin/python" -c 'import sys, pyspark; print("%d.%d" % sys.version_info[:2], pyspark.__version__)' 2>/dev/null)" = "$want $SPARK_VERSION" ]; then
     return 0
   fi
   echo "cluster: making $dir with $pkg $SPARK_VERSION" >&2

@@ -28,7 +28,7 @@ func TestDockerRunLinks35(t *testing.T) {
 	if version == "" {
 		t.Fatal("scripts/versions.env sets no SPARK_VERSION_35")
 	}
-	e2e.RequireLine(t, version)
+	e2e.RequireTag(t, version, "images-35")
 	runLinks(t, "docker-links-"+version[:strings.LastIndex(version, ".")], "link35", version, e2e.PythonFor(t, version))
 }
 

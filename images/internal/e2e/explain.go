@@ -32,6 +32,21 @@ type Explanation struct {
 		Used bool   `json:"used"`
 		Why  string `json:"why"`
 	} `json:"class_archive"`
+	Runtime RuntimeVersions `json:"runtime"`
+}
+
+// RuntimeVersions is explain's runtime block: what a driver must match.
+type RuntimeVersions struct {
+	Spark  string `json:"spark"`
+	Python string `json:"python"`
+	Java   string `json:"java"`
+}
+
+// Runtime is the runtime block of `entrypoint explain` in container.
+func Runtime(t *testing.T, container string) RuntimeVersions {
+	t.Helper()
+	e, _ := Explain(t, container)
+	return e.Runtime
 }
 
 // Explain runs `entrypoint explain [role]` in a running container and

@@ -35,16 +35,16 @@ func Versions(t *testing.T) map[string]string {
 	return v
 }
 
-// RequireLine is Require for the images of another Spark line, tagged
-// :version only (never :latest); it builds them with `make images-35`
-// when one is missing.
-func RequireLine(t *testing.T, version string) {
+// RequireTag is Require for images tagged tag only (never :latest): another
+// Spark line or Debian suite. It builds them with `make target` when one is
+// missing.
+func RequireTag(t *testing.T, tag, target string) {
 	t.Helper()
 	Require(t)
 	for _, img := range Images {
-		if _, err := Try("docker", "image", "inspect", "--format", "{{.Id}}", img+":"+version); err != nil {
-			t.Logf("image %s:%s missing: make images-35", img, version)
-			Run(t, "make", "-C", Root, "images-35")
+		if _, err := Try("docker", "image", "inspect", "--format", "{{.Id}}", img+":"+tag); err != nil {
+			t.Logf("image %s:%s missing: make %s", img, tag, target)
+			Run(t, "make", "-C", Root, target)
 			return
 		}
 	}
