@@ -323,4 +323,12 @@
 //	70       internal failure
 //	126      the command exists but cannot be executed
 //	127      the command was not found
+//
+// Every signal is caught from the start of master, worker, connect and --
+// on: one that arrives before the workload starts either ends the start
+// (SIGTERM, SIGINT: 128+N, "stopped before the jvm started") or is handed
+// to the workload once it runs. Only in the millisecond of Go's own start,
+// before any of the entrypoint's code runs, does a SIGTERM end an init
+// with 2 (the runtime's default action, which the kernel does not carry
+// out for a namespace's init).
 package main

@@ -49,7 +49,7 @@ func systemMachine(in discovery.Inputs) machine {
 			_, err := user.LookupId(strconv.Itoa(uid))
 			return err == nil
 		},
-		launch:     javaCommand,
+		launch:     func(p Plan) ([]string, []string, error) { return javaCommand(context.Background(), p) },
 		route:      routeTo,
 		hasConnect: sparkenv.HasConnect,
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,6 +65,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, Usage)
 		return nil
+	case "--", "master", "worker", "connect":
+		// What these run is supervised: every signal is caught from here
+		// on, and one that arrives before the workload starts is not lost.
+		supervisor.Listen()
 	}
 	s, err := settings.Load()
 	if err != nil {
@@ -148,12 +153,22 @@ func exitStatus(status int) error {
 	return ExitStatus(status)
 }
 
-// startNode is the whole start of a master or worker.
+// startNode is the whole start of a master, worker or Connect server. One
+// stop context covers every step up to the supervisor: a SIGTERM or SIGINT
+// at any of them ends the start with 128+N, and one that arrives after the
+// last look is the supervisor's to hand to the JVM (Listen in Main).
 func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) error {
-	var p Plan
-	var err error
-	if sig := untilStopped(func(ctx context.Context) { p, err = plan(ctx, role, s, systemInputs(), log, true) }); sig != 0 {
-		return stoppedEarly(log, sig)
+	ctx, stop, caught := stopContext()
+	defer stop()
+	stopped := func() error {
+		if sig := caught(); sig != 0 {
+			return stoppedEarly(log, sig)
+		}
+		return nil
+	}
+	p, err := plan(ctx, role, s, systemInputs(), log, true)
+	if e := stopped(); e != nil {
+		return e
 	}
 	if err != nil {
 		return err
@@ -179,7 +194,10 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	}
 	// Spark's launcher refuses some settings (an -Xmx in SPARK_WORKER_OPTS):
 	// ask it before /etc is touched, so bad input leaves nothing written.
-	java, env, err := javaCommand(p)
+	java, env, err := javaCommand(ctx, p)
+	if e := stopped(); e != nil {
+		return e
+	}
 	if err != nil {
 		return err
 	}
@@ -191,7 +209,11 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		return err
 	}
 	if bound.Node != p.Node {
-		if java, env, err = javaCommand(bound); err != nil {
+		java, env, err = javaCommand(ctx, bound)
+		if e := stopped(); e != nil {
+			return e
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -203,9 +225,10 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		log.Info().Str("why", why).Msg("no class-data archive")
 	}
 	if p.Master != nil && s.MasterWait > 0 {
-		if sig := untilStopped(func(ctx context.Context) { awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log) }); sig != 0 {
-			return stoppedEarly(log, sig)
-		}
+		awaitMasterPort(ctx, p.Master.URL, s.MasterWait, log)
+	}
+	if e := stopped(); e != nil {
+		return e
 	}
 	if p.MasterState != "" {
 		if err := prepareMasterState(p.MasterState, uid, gid); err != nil {
@@ -216,6 +239,10 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		}
 	}
 	env = ensurePasswdEntry(uid, gid, env, log)
+	if e := stopped(); e != nil {
+		return e
+	}
+	stop()
 	shown := sparkenv.ShortClasspath(sparkenv.Redact(java), env)
 	log.Info().Str("role", string(role)).Strs("argv", shown).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
@@ -234,8 +261,8 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 
 // javaCommand does what bin/spark-class would: source spark-env.sh when
 // there is one, then ask Spark's launcher for the java command line.
-func javaCommand(p Plan) ([]string, []string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+func javaCommand(ctx context.Context, p Plan) ([]string, []string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	env, err := sparkenv.SourceSparkEnv(ctx, p.Env)
 	if err != nil {
@@ -250,15 +277,6 @@ func javaCommand(p Plan) ([]string, []string, error) {
 	return java, env, err
 }
 
-// untilStopped runs wait with a context that SIGTERM or SIGINT cancels and
-// returns the signal that did, or 0.
-func untilStopped(wait func(ctx context.Context)) syscall.Signal {
-	ctx, stop, caught := stopContext()
-	wait(ctx)
-	stop()
-	return caught()
-}
-
 // stoppedEarly is the exit of a node stopped before its JVM started.
 func stoppedEarly(log zerolog.Logger, sig syscall.Signal) error {
 	log.Info().Str("signal", sig.String()).Msg("stopped before the jvm started")
@@ -267,6 +285,8 @@ func stoppedEarly(log zerolog.Logger, sig syscall.Signal) error {
 
 // stopContext is cancelled by SIGTERM or SIGINT, so a container stopped
 // while it waits for its master exits at once instead of after the wait.
+// caught returns the signal once the context is done, and 0 before: the
+// signal is written before the cancel that makes Done readable.
 func stopContext() (context.Context, func(), func() syscall.Signal) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 1)
@@ -287,7 +307,16 @@ func stopContext() (context.Context, func(), func() syscall.Signal) {
 		cancel()
 		<-done
 	}
-	return ctx, stop, func() syscall.Signal { return got }
+	var once sync.Once
+	stopOnce := func() { once.Do(stop) }
+	return ctx, stopOnce, func() syscall.Signal {
+		select {
+		case <-done:
+			return got
+		default:
+			return 0
+		}
+	}
 }
 
 // systemInputs reads what discovery looks at from this container.

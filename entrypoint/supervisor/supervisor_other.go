@@ -13,3 +13,6 @@ func Waiter(args []string) int { return 70 }
 
 // Run reports that supervision is unsupported on this platform.
 func Run(cfg Config) (status int, err error) { return 70, errUnsupported }
+
+// Listen does nothing where the supervisor does not run.
+func Listen() {}
