@@ -227,6 +227,24 @@ func Find(ctx context.Context, in Inputs, names []string) (Master, error) {
 	return Master{}, nf
 }
 
+// UnknownSourceError names a discovery source that does not exist; it
+// wraps ErrInvalid. Its text is the reason only, so that the caller can
+// name the setting the list came from.
+type UnknownSourceError struct{ Name string }
+
+func (e *UnknownSourceError) Error() string {
+	return fmt.Sprintf("unknown discovery source %q (known: auto, %s)", e.Name, strings.Join(Sources(), ", "))
+}
+
+func (e *UnknownSourceError) Unwrap() error { return ErrInvalid }
+
+// CheckSources reports an unknown name in names (an *UnknownSourceError),
+// as Find and Wait would, without looking for anything.
+func CheckSources(names []string) error {
+	_, err := expandSources(names)
+	return err
+}
+
 func expandSources(names []string) ([]string, error) {
 	var out []string
 	add := func(n string) {
@@ -243,8 +261,7 @@ func expandSources(names []string) ([]string, error) {
 			}
 		default:
 			if _, ok := lookupSource(n); !ok {
-				return nil, fmt.Errorf("%w: unknown discovery source %q (known: auto, %s)",
-					ErrInvalid, n, strings.Join(Sources(), ", "))
+				return nil, &UnknownSourceError{Name: n}
 			}
 			add(n)
 		}

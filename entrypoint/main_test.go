@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -89,6 +90,7 @@ func TestExitStatus(t *testing.T) {
 		{"unknown subcommand", []string{"drive"}, nil, 64, `unknown subcommand "drive"`},
 		{"bad duration", []string{"--", "true"}, []string{"ENTRYPOINT_GRACE=10"}, 64, `ENTRYPOINT_GRACE="10"`},
 		{"typo in a setting", []string{"--", "true"}, []string{"ENTRYPOINT_GRACEFUL=1s"}, 64, "ENTRYPOINT_GRACEFUL"},
+		{"stop signal that cannot stop", []string{"--", "true"}, []string{"ENTRYPOINT_STOP_SIGNALS=INT,SEGV"}, 64, `ENTRYPOINT_STOP_SIGNALS="INT,SEGV"`},
 		{"bad log level", []string{"--", "true"}, []string{"ENTRYPOINT_LOG_LEVEL=warning"}, 64, `ENTRYPOINT_LOG_LEVEL="warning"`},
 		{"bad master url", []string{"explain"}, []string{"SPARK_MASTER_URL=spark:/x"}, 64, "SPARK_MASTER_URL"},
 		{"bad spark port", []string{"explain", "master"}, []string{"SPARK_MASTER_PORT=seventy"}, 64, `SPARK_MASTER_PORT="seventy"`},
@@ -292,5 +294,50 @@ func TestReady(t *testing.T) {
 	cmd.Env = []string{"SPARK_MASTER_WEBUI_PORT=" + port}
 	if err := cmd.Run(); err == nil {
 		t.Error("ready master with nothing listening: exit 0")
+	}
+}
+
+// TestBadSettingsBeforeTheWait: a wrong setting ends a worker at once with
+// 64 and one line naming the variable and its value, even when no master
+// exists and ENTRYPOINT_MASTER_WAIT is long; nothing may wait first.
+func TestBadSettingsBeforeTheWait(t *testing.T) {
+	base := []string{"PATH=/usr/bin:/bin", "ENTRYPOINT_USER=0", "ENTRYPOINT_DISCOVERY=static,docker-links", "ENTRYPOINT_MASTER_WAIT=10m"}
+	tests := []struct{ name, value string }{
+		{"ENTRYPOINT_USER", "typo"},
+		{"ENTRYPOINT_DISCOVERY", "carrier-pigeon"},
+		{"ENTRYPOINT_DISCOVERY", "static,carrier-pigeon"},
+		{"ENTRYPOINT_GRACE", "soon"},
+		{"SPARK_WORKER_PORT", "abc"},
+		{"SPARK_WORKER_WEBUI_PORT", "99999"},
+		{"SPARK_WORKER_CORES", "x"},
+		{"SPARK_MASTER_SERVICE", "bad_name!"},
+	}
+	for _, tt := range tests {
+		if tt.name == "ENTRYPOINT_USER" && os.Geteuid() != 0 {
+			t.Logf("%s=%s: not root, and only root changes user", tt.name, tt.value)
+			continue
+		}
+		cmd := exec.Command(binary, "worker")
+		// The later value of a repeated name wins.
+		cmd.Env = append(slices.Clone(base), tt.name+"="+tt.value)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Not a speed target: a guard, so that a start that waits for the
+		// master fails here instead of hanging for ten minutes.
+		guard := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+		err := cmd.Wait()
+		guard.Stop()
+		var ee *exec.ExitError
+		text := strings.TrimSpace(out.String())
+		if !errors.As(err, &ee) || ee.ExitCode() != 64 {
+			t.Errorf("%s=%s: %v, want exit status 64 before any wait:\n%s", tt.name, tt.value, err, text)
+			continue
+		}
+		if want := fmt.Sprintf("%s=%q", tt.name, tt.value); !strings.Contains(text, want) || strings.Count(text, "\n") != 0 {
+			t.Errorf("%s=%s: want one line naming %s, got:\n%s", tt.name, tt.value, want, text)
+		}
 	}
 }

@@ -82,7 +82,13 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 			return p, err
 		}
 	}
+	if p.User, p.Credential, env, err = workloadUserAs(m.euid, s.User, env); err != nil {
+		return p, err
+	}
 	if role != sparkenv.Master {
+		if err := discovery.CheckSources(discoverySources(s)); err != nil {
+			return p, fmt.Errorf("%w: ENTRYPOINT_DISCOVERY=%q: %w", settings.ErrInvalid, s.Discovery, err)
+		}
 		master, err := findMaster(ctx, s, in, log, wait)
 		if err != nil {
 			return p, err
@@ -179,9 +185,8 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	for _, w := range p.Warnings {
 		log.Warn().Msg(w)
 	}
-	p.User, p.Credential, env, err = workloadUserAs(m.euid, s.User, env)
 	p.Env = env
-	return p, err
+	return p, nil
 }
 
 // workerJavaDefaults are the worker JVM options the entrypoint adds unless
@@ -202,11 +207,17 @@ var workerJavaDefaults = []javaOption{
 	{"sun.net.inetaddr.negative.ttl", "1"},
 }
 
-func findMaster(ctx context.Context, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (discovery.Master, error) {
+// discoverySources is ENTRYPOINT_DISCOVERY as a list.
+func discoverySources(s settings.Settings) []string {
 	sources := strings.Split(s.Discovery, ",")
 	for i := range sources {
 		sources[i] = strings.TrimSpace(sources[i])
 	}
+	return sources
+}
+
+func findMaster(ctx context.Context, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (discovery.Master, error) {
+	sources := discoverySources(s)
 	if !wait || s.MasterWait == 0 {
 		return discovery.Find(ctx, in, sources)
 	}
