@@ -16,6 +16,9 @@ type backoff struct {
 	initial, max time.Duration
 }
 
+// lastAttempt bounds the attempt made at the deadline.
+const lastAttempt = time.Second
+
 // defaultBackoff: 250 ms doubling to 5 s.
 var defaultBackoff = backoff{initial: 250 * time.Millisecond, max: 5 * time.Second}
 
@@ -46,8 +49,9 @@ func wait(ctx context.Context, in Inputs, sources []string, maxWait time.Duratio
 	start := time.Now()
 	deadline := start.Add(maxWait)
 	// Bound each attempt too, so a silent DNS server or metadata endpoint
-	// cannot hold Wait past maxWait.
-	attemptCtx, cancel := context.WithDeadline(ctx, deadline)
+	// cannot hold Wait much past maxWait: the last attempt starts at the
+	// deadline and gets lastAttempt of its own.
+	attemptCtx, cancel := context.WithDeadline(ctx, deadline.Add(lastAttempt))
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		actx := attemptCtx
@@ -67,11 +71,14 @@ func wait(ctx context.Context, in Inputs, sources []string, maxWait time.Duratio
 		if log != nil {
 			log(attempt, err)
 		}
-		d := b.delay(attempt)
-		if maxWait <= 0 || time.Now().Add(d).After(deadline) {
+		// The wait lasts what maxWait says: the last sleep is cut to end at
+		// the deadline, where one more attempt is made.
+		remaining := time.Until(deadline)
+		if maxWait <= 0 || remaining <= 0 {
 			return Master{}, fmt.Errorf("%w after %d attempts in %v; last attempt: %w",
 				ErrNotFound, attempt, time.Since(start).Round(time.Millisecond), err)
 		}
+		d := min(b.delay(attempt), remaining)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():

@@ -62,6 +62,29 @@ func TestWaitGivesUp(t *testing.T) {
 	}
 }
 
+// TestWaitLastsMaxWait: a wait that finds nothing gives up no earlier than
+// maxWait, however the backoff's sleeps fall (they used to end it as soon
+// as the next sleep would pass the deadline: 5 s lasted 2.7 s), and makes
+// its last attempt at the deadline.
+func TestWaitLastsMaxWait(t *testing.T) {
+	t.Parallel()
+	srv, n := flakyECS(t, 1<<40)
+	in := Inputs{Env: map[string]string{envECSMetadataURI: srv.URL + "/v4/x"}, HTTP: srv.Client()}
+	const maxWait = 700 * time.Millisecond
+	// Sleeps of 200-400 ms, then 400-800 ms: the second would pass the
+	// deadline.
+	slow := backoff{initial: 400 * time.Millisecond, max: 800 * time.Millisecond}
+	start := time.Now()
+	_, err := wait(context.Background(), in, []string{SourceECS}, maxWait, nil, slow)
+	took := time.Since(start)
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("wait() error = %v, want ErrNotFound", err)
+	}
+	if took < maxWait {
+		t.Errorf("wait(maxWait %v) gave up after %v, before its deadline (%d requests)", maxWait, took, n.Load())
+	}
+}
+
 func TestWaitOnce(t *testing.T) {
 	t.Parallel()
 	calls := 0
