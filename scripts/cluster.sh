@@ -72,10 +72,11 @@ wait_alive() {
   return 1
 }
 
-# make_venv DIR PACKAGE: a venv with PACKAGE==$SPARK_VERSION, kept while
-# it has that version on the Python minor of $PYTHON.
+# make_venv DIR PACKAGE [FALLBACK]: a venv with PACKAGE==$SPARK_VERSION (or
+# FALLBACK==$SPARK_VERSION when that release of PACKAGE is not served), kept
+# while it has that version on the Python minor of $PYTHON.
 make_venv() {
-  local dir=$1 pkg=$2 want
+  local dir=$1 pkg=$2 fallback=${3:-} want
   want=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])') ||
     { echo "cluster: PYTHON=$python does not run" >&2; return 1; }
   if [ -x "$dir/bin/python" ] &&
@@ -86,10 +87,17 @@ make_venv() {
   mkdir -p "$(dirname "$dir")"
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "$pkg==$SPARK_VERSION"
+  if ! "$dir/bin/pip" install --quiet --disable-pip-version-check "$pkg==$SPARK_VERSION"; then
+    [ -n "$fallback" ] || return 1
+    echo "cluster: no $pkg $SPARK_VERSION; making $dir with $fallback $SPARK_VERSION instead" >&2
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$fallback==$SPARK_VERSION"
+  fi
 }
 ensure_venv() { make_venv "$venv" pyspark; }
-ensure_client_venv() { make_venv "$client_venv" pyspark-client; }
+# The thin client is released after pyspark, and not for every release:
+# pyspark with its connect extra is the same client, plus the jars it then
+# does not use (it needs no JVM either for sc:// sessions).
+ensure_client_venv() { make_venv "$client_venv" pyspark-client "pyspark[connect]"; }
 
 # check_client PY: PY must run the images' Python minor version (Python
 # UDFs run the client's pickled code in the executors' python3, and
