@@ -46,6 +46,8 @@
 //	                          after the first stop signal, before SIGKILL (default 8s, under Docker's 10s)
 //	ENTRYPOINT_SIGNAL_GROUP   true: forward signals to the child's whole process group (tini -g) (default false)
 //	ENTRYPOINT_SIGNAL_REWRITE FROM:TO[,FROM:TO...], e.g. TERM:PWR, applied to forwarded signals (dumb-init -r)
+//	ENTRYPOINT_STOP_SIGNALS   SIG[,SIG...], e.g. INT,QUIT: signals that, besides SIGTERM, stop the workload
+//	                          (default none: SIGINT, a terminal's Ctrl-C, is only forwarded); see Signals
 //	ENTRYPOINT_USER           who runs the JVM when started as root: a name or uid[:gid] (default spark)
 //	ENTRYPOINT_DISCOVERY      auto, or a comma-separated list of sources to try in that order (default auto)
 //	ENTRYPOINT_MASTER_WAIT    how long a worker keeps looking for its master before exiting 69 (default 5m; 0 = one try),
@@ -312,6 +314,32 @@
 // firewall that drops; no route, an address the cluster cannot reach.
 // Each FAIL names the likely cause in its fix line; a loopback HOST is a
 // warning, since an executor dials its own container there.
+//
+// # Signals
+//
+// PID 1 forwards the signals it gets to the JVM (or the command), to its
+// process group with ENTRYPOINT_SIGNAL_GROUP, rewritten by
+// ENTRYPOINT_SIGNAL_REWRITE, except:
+//
+//   - SIGTERM, and each signal in ENTRYPOINT_STOP_SIGNALS, also starts the
+//     stop: once the JVM is gone every other process gets SIGTERM, and
+//     whatever is left ENTRYPOINT_GRACE after the signal gets SIGKILL; a
+//     second stop signal sends SIGKILL at once.
+//   - SIGINT is forwarded and nothing more, as tini and dumb-init do: a
+//     shell or REPL (docker run -it IMAGE -- bash, spark-shell) handles
+//     Ctrl-C and carries on. A platform that stops containers with SIGINT
+//     needs ENTRYPOINT_STOP_SIGNALS=INT.
+//   - SIGTTIN and SIGTTOU are dropped, so that PID 1 is never stopped.
+//   - SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV and SIGSYS, which can only
+//     come from kill, are dropped with one log line: the kernel drops them
+//     for any PID 1 without a handler, and a JVM takes a SIGSEGV for a
+//     fault of its own and crashes.
+//   - SIGKILL and SIGSTOP cannot be caught, SIGCHLD is the reaper's, and
+//     SIGPIPE, SIGURG and signals 32-34 are not caught.
+//
+// Once the JVM has started, PID 1 leaves the directory it was started in
+// (the image's WORKDIR or docker run -w, which the JVM starts in) for /, so
+// as not to pin it.
 //
 // # Exit status
 //

@@ -138,6 +138,7 @@ func supervise(cfg supervisor.Config, s settings.Settings, log zerolog.Logger) e
 	cfg.Grace = s.Grace
 	cfg.SignalGroup = s.SignalGroup
 	cfg.Rewrite = s.SignalRewrite
+	cfg.StopSignals = s.StopSignals
 	cfg.Log = log
 	status, err := supervisor.Run(cfg)
 	if err != nil {

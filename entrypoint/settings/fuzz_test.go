@@ -3,6 +3,7 @@ package settings
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,6 +35,36 @@ func FuzzSignalRewrite(f *testing.F) {
 		var again SignalMap
 		if err := again.Decode(strings.Join(pairs, ",")); len(pairs) > 0 && (err != nil || !maps.Equal(again, m)) {
 			t.Fatalf("Decode(%q) = %v; written back as %q it gives %v, %v", v, m, strings.Join(pairs, ","), again, err)
+		}
+	})
+}
+
+// FuzzStopSignals feeds arbitrary ENTRYPOINT_STOP_SIGNALS values to their
+// parser: it must not panic, must accept only signals 1-64 the supervisor
+// can act on, and what it accepts, written back as numbers, must parse to
+// the same list.
+func FuzzStopSignals(f *testing.F) {
+	for _, seed := range []string{"INT", "SIGINT,SIGQUIT", "int, quit ,1", "9", "SEGV", ",", "INT,", "+2", " 015 ", "64"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		var l SignalList
+		if err := l.Decode(v); err != nil {
+			return
+		}
+		var nums []string
+		for _, sig := range l {
+			if sig < 1 || sig > 64 {
+				t.Fatalf("Decode(%q) accepted %d, outside 1-64", v, sig)
+			}
+			if why := cannotStop(sig); why != "" {
+				t.Fatalf("Decode(%q) accepted %v, which %s", v, sig, why)
+			}
+			nums = append(nums, fmt.Sprint(int(sig)))
+		}
+		var again SignalList
+		if err := again.Decode(strings.Join(nums, ",")); err != nil || !slices.Equal(again, l) {
+			t.Fatalf("Decode(%q) = %v; written back as %q it gives %v, %v", v, l, strings.Join(nums, ","), again, err)
 		}
 	})
 }

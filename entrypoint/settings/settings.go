@@ -38,6 +38,7 @@ type Settings struct {
 	Grace         time.Duration `default:"8s"`
 	SignalGroup   bool          `split_words:"true" default:"false"`
 	SignalRewrite SignalMap     `split_words:"true"`
+	StopSignals   SignalList    `split_words:"true"`
 	User          string        `default:"spark"`
 	Discovery     string        `default:"auto"`
 	MasterWait    time.Duration `split_words:"true" default:"5m"`
@@ -146,6 +147,53 @@ func (m *SignalMap) Decode(v string) error {
 	}
 	*m = out
 	return nil
+}
+
+// SignalList is ENTRYPOINT_STOP_SIGNALS: "SIG[,SIG…]", each a name with or
+// without the SIG prefix, or a number: the signals that, besides SIGTERM,
+// start the stop sequence.
+type SignalList []syscall.Signal
+
+// Decode implements envconfig.Decoder.
+func (l *SignalList) Decode(v string) error {
+	var out SignalList
+	for _, name := range strings.Split(v, ",") {
+		sig, err := ParseSignal(name)
+		if err != nil {
+			return err
+		}
+		if why := cannotStop(sig); why != "" {
+			return fmt.Errorf("%s cannot be a stop signal: %s", strings.TrimSpace(name), why)
+		}
+		out = append(out, sig)
+	}
+	*l = out
+	return nil
+}
+
+// cannotStop says why the supervisor would never act on sig as a stop
+// signal, or "" when it can.  It mirrors the supervisor's relayed and
+// dropped signals (entrypoint/supervisor/signals_linux.go; a test there
+// keeps the two in step): a listed signal that never arrives would be a
+// silently ignored setting.
+func cannotStop(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGKILL, syscall.SIGSTOP:
+		return "it cannot be caught"
+	case syscall.SIGCHLD:
+		return "it belongs to the reaper"
+	case syscall.SIGURG:
+		return "it is the Go runtime's"
+	case syscall.SIGPIPE:
+		return "the entrypoint does not catch it"
+	case syscall.SIGTTIN, syscall.SIGTTOU:
+		return "the entrypoint drops it (job control)"
+	case syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS:
+		return "the entrypoint drops it (a program fault's signal)"
+	case 32, 33, 34:
+		return "the C library reserves it"
+	}
+	return ""
 }
 
 var signalNames = map[string]syscall.Signal{

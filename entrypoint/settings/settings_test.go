@@ -3,6 +3,7 @@ package settings
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
 		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
 		ClassArchive: "/usr/local/lib/spark-cds"}
-	if s.MasterState != want.MasterState || s.ClassArchive != want.ClassArchive || s.SignalRewrite != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
+	if s.MasterState != want.MasterState || s.ClassArchive != want.ClassArchive || s.SignalRewrite != nil || s.StopSignals != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
 		s.Grace != want.Grace || s.User != want.User || s.Discovery != want.Discovery ||
 		s.MasterWait != want.MasterWait || s.FixEtc != want.FixEtc || s.SignalGroup {
 		t.Errorf("Load() = %+v, want %+v", s, want)
@@ -47,6 +48,7 @@ func TestLoadValues(t *testing.T) {
 	t.Setenv("ENTRYPOINT_SIGNAL_GROUP", "true")
 	t.Setenv("ENTRYPOINT_SIGNAL_REWRITE", "TERM:PWR, SIGINT:15")
 	t.Setenv("ENTRYPOINT_MASTER_WAIT", "") // empty means default
+	t.Setenv("ENTRYPOINT_STOP_SIGNALS", "SIGINT, quit,1")
 	s, err := Load()
 	if err != nil {
 		t.Fatalf("Load() error = %v", err)
@@ -56,6 +58,9 @@ func TestLoadValues(t *testing.T) {
 	}
 	if s.SignalRewrite[syscall.SIGTERM] != syscall.SIGPWR || s.SignalRewrite[syscall.SIGINT] != syscall.SIGTERM || len(s.SignalRewrite) != 2 {
 		t.Errorf("SignalRewrite = %v", s.SignalRewrite)
+	}
+	if want := (SignalList{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}); !slices.Equal(s.StopSignals, want) {
+		t.Errorf("StopSignals = %v, want %v", s.StopSignals, want)
 	}
 }
 
@@ -72,6 +77,13 @@ func TestLoadInvalid(t *testing.T) {
 		{"rewrite not a pair", "ENTRYPOINT_SIGNAL_REWRITE", "TERM", `ENTRYPOINT_SIGNAL_REWRITE="TERM"`},
 		{"rewrite unknown signal", "ENTRYPOINT_SIGNAL_REWRITE", "TERM:NOPE", `ENTRYPOINT_SIGNAL_REWRITE`},
 		{"rewrite kill", "ENTRYPOINT_SIGNAL_REWRITE", "KILL:TERM", `KILL`},
+		{"stop signal unknown", "ENTRYPOINT_STOP_SIGNALS", "INT,NOPE", `ENTRYPOINT_STOP_SIGNALS="INT,NOPE"`},
+		{"stop signal empty item", "ENTRYPOINT_STOP_SIGNALS", "INT,,QUIT", `ENTRYPOINT_STOP_SIGNALS="INT,,QUIT"`},
+		{"stop signal kill", "ENTRYPOINT_STOP_SIGNALS", "KILL", `ENTRYPOINT_STOP_SIGNALS="KILL"`},
+		{"stop signal a fault", "ENTRYPOINT_STOP_SIGNALS", "INT,SIGSEGV", `ENTRYPOINT_STOP_SIGNALS="INT,SIGSEGV"`},
+		{"stop signal the reaper's", "ENTRYPOINT_STOP_SIGNALS", "17", `ENTRYPOINT_STOP_SIGNALS="17"`},
+		{"stop signal the runtime's", "ENTRYPOINT_STOP_SIGNALS", "URG", `ENTRYPOINT_STOP_SIGNALS="URG"`},
+		{"stop signal a C library's", "ENTRYPOINT_STOP_SIGNALS", "33", `ENTRYPOINT_STOP_SIGNALS="33"`},
 		{"blank user", "ENTRYPOINT_USER", "  ", `ENTRYPOINT_USER`},
 		{"relative master state", "ENTRYPOINT_MASTER_STATE", "state", `ENTRYPOINT_MASTER_STATE="state"`},
 		{"master state not off", "ENTRYPOINT_MASTER_STATE", "false", `ENTRYPOINT_MASTER_STATE="false"`},

@@ -35,6 +35,7 @@ type runSpec struct {
 	Grace     time.Duration
 	Group     bool
 	Rewrite   map[int]int
+	Stops     []syscall.Signal // Config.StopSignals
 	DecommURL string
 	Poll      time.Duration
 	UID       int           // -1: keep ours
@@ -104,7 +105,7 @@ func roleSupervisor() int {
 	log := zerolog.New(logf).With().Timestamp().Logger()
 	for i, r := range sp.Runs {
 		cfg := Config{
-			Args: r.Args, Shown: r.Shown, Env: r.Env, Dir: r.Dir, Grace: r.Grace, SignalGroup: r.Group,
+			Args: r.Args, Shown: r.Shown, Env: r.Env, Dir: r.Dir, Grace: r.Grace, SignalGroup: r.Group, StopSignals: r.Stops,
 			Log: log.With().Int("run", i).Logger(),
 		}
 		if len(r.Rewrite) > 0 {
@@ -148,6 +149,7 @@ func roleSupervisor() int {
 //	SUPTEST_SPAWN       start a grandchild recorder writing FILE.gc first
 //	SUPTEST_SPAWN_EXIT  the grandchild's SUPTEST_EXIT_ON
 //	SUPTEST_EXIT_NOW    exit with this code right after getting ready
+//	SUPTEST_DIE_ON      die of this signal number (default action) after recording it
 func roleRecord() int {
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs, relayed()...)
@@ -169,6 +171,7 @@ func roleRecord() int {
 		}
 	}
 	exitOn, _ := strconv.Atoi(os.Getenv("SUPTEST_EXIT_ON"))
+	dieOn, _ := strconv.Atoi(os.Getenv("SUPTEST_DIE_ON"))
 	fmt.Fprintln(f, "ready")
 	if s := os.Getenv("SUPTEST_EXIT_NOW"); s != "" {
 		n, _ := strconv.Atoi(s)
@@ -179,6 +182,12 @@ func roleRecord() int {
 		fmt.Fprintln(f, signalName(n))
 		if int(n) == exitOn {
 			return 0
+		}
+		if int(n) == dieOn {
+			signal.Reset(n)
+			_ = syscall.Kill(os.Getpid(), n)
+			time.Sleep(time.Minute) // not reached: n's default action ends us
+			return 93
 		}
 	}
 	return 0
@@ -213,7 +222,8 @@ func readLines(file string) []string {
 	return out
 }
 
-// info is what the "info" role reports about the environment it was given.
+// info is what the "info" role reports about the environment it was given,
+// into SUPTEST_FILE.  With SUPTEST_STAY set it then stays until SIGTERM.
 type info struct {
 	Env            []string
 	Cwd            string
@@ -239,9 +249,22 @@ func roleInfo() int {
 			}
 		}
 	}
+	var term chan os.Signal
+	if os.Getenv("SUPTEST_STAY") != "" {
+		term = make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM) // before the file says we are up
+	}
 	b, _ := json.Marshal(in)
-	if err := os.WriteFile(os.Getenv("SUPTEST_FILE"), b, 0o644); err != nil {
+	// Written whole under another name first: the test polls for the file.
+	file := os.Getenv("SUPTEST_FILE")
+	if err := os.WriteFile(file+".tmp", b, 0o644); err != nil {
 		return 90
+	}
+	if err := os.Rename(file+".tmp", file); err != nil {
+		return 90
+	}
+	if term != nil {
+		<-term
 	}
 	return 0
 }

@@ -66,6 +66,9 @@ type sup struct {
 // Run reaps every orphan while it runs, and before it returns it stops every
 // other process (as PID 1: the whole namespace; otherwise: its descendants),
 // first with SIGTERM and after the grace period with SIGKILL.
+//
+// Once the workload has started, Run changes the process's working
+// directory to "/" and does not change it back.
 func Run(cfg Config) (status int, err error) {
 	if len(cfg.Args) == 0 {
 		return internalStatus, errors.New("no command to run")
@@ -225,6 +228,7 @@ func (s *sup) onReport(ctx context.Context, r report) {
 			shown = s.cfg.Shown
 		}
 		s.log.Info().Int("pid", r.n).Strs("args", shown).Msg("workload started")
+		s.leaveStartDir()
 		if s.trim == nil {
 			s.trim = time.AfterFunc(trimDelay, trimMemory)
 		}
@@ -278,7 +282,11 @@ func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
 	if ignored(sig) {
 		return
 	}
-	if isStop(sig) {
+	if fault(sig) {
+		s.log.Warn().Str("signal", signalName(sig)).Msg("dropped a fault signal sent by another process")
+		return
+	}
+	if s.isStop(sig) {
 		if s.stopping {
 			if !s.hurried {
 				s.log.Warn().Str("signal", signalName(sig)).Msg("second stop signal; killing at once")

@@ -4,13 +4,14 @@ package supervisor
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 )
 
-// relayed lists the signals the supervisor catches and forwards.  It is built
-// on use, not at package initialisation, which every start of the binary
-// pays, whatever its subcommand.
+// relayed lists the signals the supervisor catches, nearly all to forward
+// them.  It is built on use, not at package initialisation, which every
+// start of the binary pays, whatever its subcommand.
 //
 // Left out on purpose:
 //   - SIGKILL and SIGSTOP cannot be caught.
@@ -19,21 +20,19 @@ import (
 //     forward the runtime's internal signals to the workload.
 //   - SIGPIPE: the only SIGPIPEs a PID 1 sees in practice are its own, from
 //     writing a log line to a closed pipe, and those must not reach the JVM.
-//   - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS are synchronous
-//     faults; tini leaves them unblocked for the same reason.
 //   - 32 and 33 (glibc) and 34 (musl) are reserved by C libraries for their
 //     threads, and Go's runtime never delivers them to a channel: 34 was
 //     listed here once and its Notify silently did nothing.  Sent to an
 //     entrypoint that is not PID 1 they end it by their default action
 //     (as PID 1 the kernel drops them); no workload uses them.
 //
-// SIGTTIN and SIGTTOU are caught but dropped (see ignored).
+// SIGTTIN and SIGTTOU are caught but dropped (see ignored), and so are the
+// fault signals (see fault).
 func relayed() []os.Signal {
 	s := make([]os.Signal, 0, 64)
 	for n := syscall.Signal(1); n <= 64; n++ {
 		switch n {
 		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE,
-			syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS,
 			32, 33, 34:
 			continue
 		}
@@ -51,9 +50,26 @@ func ignored(s syscall.Signal) bool {
 	return s == syscall.SIGTTIN || s == syscall.SIGTTOU
 }
 
-// isStop reports whether s starts (or, the second time, hurries) a stop.
-func isStop(s syscall.Signal) bool {
-	return s == syscall.SIGTERM || s == syscall.SIGINT
+// fault reports whether s is the signal of a program fault.  One of these
+// reaches the channel only when another process sent it (kill -SEGV): the
+// Go runtime hands a fault signal from kill(2) to Notify when it is
+// registered (sighandler in runtime/signal_unix.go), and otherwise crashes
+// with a goroutine dump, taking the container and its JVM with it; our own
+// real faults still panic or crash as they should.  So they are caught, and
+// dropped, not forwarded: without a handler the kernel drops them for any
+// PID 1, and a JVM takes a SIGSEGV for a fault of its own and crashes.
+func fault(s syscall.Signal) bool {
+	switch s {
+	case syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS:
+		return true
+	}
+	return false
+}
+
+// isStop reports whether sig starts (or, the second time, hurries) a stop:
+// SIGTERM, which every orchestrator sends, or one of Config.StopSignals.
+func (s *sup) isStop(sig syscall.Signal) bool {
+	return sig == syscall.SIGTERM || slices.Contains(s.cfg.StopSignals, sig)
 }
 
 // signalName gives a short name for logs.

@@ -118,6 +118,16 @@ func (s *sup) startDirect() (<-chan report, error) {
 	return ch, nil
 }
 
+// leaveStartDir moves the supervisor to "/" once the workload has started
+// in the directory it was given (ours, when Dir is ""): a PID 1 that stays
+// in the directory it was started in pins it for the container's life (the
+// file system it is on cannot be unmounted).  The waiter does the same.
+func (s *sup) leaveStartDir() {
+	if err := os.Chdir("/"); err != nil {
+		s.log.Warn().Err(err).Msg("cannot leave the start directory")
+	}
+}
+
 func readReports(r *os.File, ch chan<- report) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)

@@ -28,7 +28,8 @@ type Config struct {
 	Shown []string
 	// Env is the child's environment, exactly.
 	Env []string
-	// Dir is the child's working directory; "" inherits ours.
+	// Dir is the child's working directory; "" inherits ours, which Run
+	// leaves for "/" once the child has started.
 	Dir string
 	// Credential, when non-nil, runs the workload as this user.
 	Credential *syscall.Credential
@@ -39,11 +40,18 @@ type Config struct {
 	// (tini -g); the child then gets a process group of its own.
 	SignalGroup bool
 	// Rewrite maps a received signal to the one forwarded (dumb-init -r);
-	// mapping to 0 drops the signal.  A rewritten SIGTERM or SIGINT still
-	// starts the stop sequence.  Signals the supervisor sends on its own
-	// (Decommission's SIGPWR and SIGTERM, the stop sequence's SIGTERM and
-	// SIGKILL) are not rewritten.
+	// mapping to 0 drops the signal.  A rewritten stop signal (SIGTERM or
+	// one of StopSignals) still starts the stop sequence.  Signals the
+	// supervisor sends on its own (Decommission's SIGPWR and SIGTERM, the
+	// stop sequence's SIGTERM and SIGKILL) are not rewritten.
 	Rewrite map[syscall.Signal]syscall.Signal
+	// StopSignals start the stop sequence, besides SIGTERM, which always
+	// does: the signal is forwarded, the rest get Grace, and a second stop
+	// signal kills everything at once.  Any other signal, SIGINT included,
+	// is only forwarded: a terminal's Ctrl-C is for an interactive workload
+	// (a shell, a REPL cancelling a job) that handles it and carries on, as
+	// tini and dumb-init leave it.
+	StopSignals []syscall.Signal
 	// Decommission, when non-nil, turns the first SIGTERM into a graceful
 	// Spark worker decommission.
 	Decommission *Decommission

@@ -97,6 +97,13 @@ type supProc struct {
 // plain child (then it registers as subreaper itself).
 func startSup(t *testing.T, m mode, runs ...runSpec) *supProc {
 	t.Helper()
+	return startSupIn(t, m, "", runs...)
+}
+
+// startSupIn is startSup with the supervisor started in directory cwd ("":
+// the test's own).
+func startSupIn(t *testing.T, m mode, cwd string, runs ...runSpec) *supProc {
+	t.Helper()
 	requireMode(t, m)
 	dir := t.TempDir()
 	s := &supProc{t: t, dir: dir, result: filepath.Join(dir, "result"), log: filepath.Join(dir, "log"), waited: make(chan error, 1), runs: len(runs)}
@@ -117,6 +124,7 @@ func startSup(t *testing.T, m mode, runs ...runSpec) *supProc {
 		s.cmd = exec.Command(exe)
 	}
 	s.cmd.Env = []string{roleEnv + "=supervisor", specEnv + "=" + string(b), "PATH=" + os.Getenv("PATH")}
+	s.cmd.Dir = cwd
 	var stderr bytes.Buffer
 	s.cmd.Stdout, s.cmd.Stderr = &stderr, &stderr
 	// If a test dies half-way, leftovers may hold the output pipe open.
@@ -224,6 +232,47 @@ func (s *supProc) kill(sig syscall.Signal) {
 	s.t.Helper()
 	if err := syscall.Kill(s.pid(), sig); err != nil {
 		s.t.Fatalf("kill supervisor: %v", err)
+	}
+}
+
+// runsFor fails the test if the supervisor exits within d.
+func (s *supProc) runsFor(d time.Duration) {
+	s.t.Helper()
+	select {
+	case err := <-s.waited:
+		s.waited <- err
+		s.t.Fatalf("supervisor exited (%v) within %v, want it still running; results %q", err, d, readLines(s.result))
+	case <-time.After(d):
+	}
+}
+
+// waitLog waits until a line of the supervisor's log contains every one of
+// want, and fails at once if the supervisor exits first.
+func (s *supProc) waitLog(want ...string) {
+	s.t.Helper()
+	logged := func() bool {
+		for _, l := range readLines(s.log) {
+			if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(l, w) }) {
+				return true
+			}
+		}
+		return false
+	}
+	end := time.Now().Add(backstop)
+	for !logged() {
+		select {
+		case err := <-s.waited:
+			s.waited <- err
+			if !logged() {
+				s.t.Fatalf("supervisor exited (%v) without logging %q", err, want)
+			}
+			return
+		default:
+		}
+		if time.Now().After(end) {
+			s.t.Fatalf("supervisor log has no line with %q", want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -547,6 +596,7 @@ func TestSecondStopSignalSkipsGrace(t *testing.T) {
 				t.Parallel()
 				run, file := recorder(t, t.TempDir(), 0)
 				run.Grace = time.Hour // only the second signal can end this in time
+				run.Stops = []syscall.Signal{syscall.SIGINT}
 				s := startSup(t, m, run)
 				waitRecorded(t, file, 0)
 				s.kill(syscall.SIGTERM)
@@ -559,6 +609,154 @@ func TestSecondStopSignalSkipsGrace(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestStopSignals: only SIGTERM and Config.StopSignals start the stop
+// sequence.  SIGINT is a terminal's Ctrl-C, not an orchestrator's stop: a
+// workload that handles it and carries on (a shell, a REPL cancelling a job)
+// must outlive the grace period, as under tini and dumb-init.
+func TestStopSignals(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	listed := []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT}
+	cases := []struct {
+		name  string
+		stops []syscall.Signal
+		sig   syscall.Signal
+		stop  bool
+	}{
+		{"SIGINT forwarded only", nil, syscall.SIGINT, false},
+		{"SIGQUIT forwarded only", nil, syscall.SIGQUIT, false},
+		{"SIGINT listed", listed, syscall.SIGINT, true},
+		{"SIGQUIT listed", listed, syscall.SIGQUIT, true},
+		{"SIGTERM always", listed, syscall.SIGTERM, true},
+	}
+	for _, m := range modes {
+		for _, c := range cases {
+			t.Run(m.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), 0) // records every signal and stays
+				run.Grace, run.Stops = grace, c.stops
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				s.kill(c.sig)
+				waitRecorded(t, file, 1)
+				want := []string{signalName(c.sig)}
+				if !c.stop {
+					// A stop would have killed the child by now.
+					s.runsFor(3 * grace)
+					s.kill(syscall.SIGTERM)
+					want = append(want, "SIGTERM")
+				}
+				r := s.wait1()
+				if r.Status != 128+int(syscall.SIGKILL) {
+					t.Errorf("status %d, want %d (SIGKILL after the grace period)", r.Status, 128+int(syscall.SIGKILL))
+				}
+				if got := waitRecorded(t, file, len(want)); !slices.Equal(got, want) {
+					t.Errorf("child received %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestFaultSignalsDropped: the signals of a program fault, sent with
+// kill(2), neither crash the supervisor (the Go runtime dies of them with a
+// goroutine dump unless they are registered with Notify) nor reach the
+// workload (a JVM takes a SIGSEGV for a fault of its own), and the
+// supervisor still stops the workload afterwards.
+func TestFaultSignalsDropped(t *testing.T) {
+	for _, m := range modes {
+		for _, sig := range []syscall.Signal{syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS,
+			syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS} {
+			t.Run(m.name+"/"+signalName(sig), func(t *testing.T) {
+				t.Parallel()
+				run, file := recorder(t, t.TempDir(), 0, "SUPTEST_DIE_ON="+strconv.Itoa(int(syscall.SIGTERM)))
+				s := startSup(t, m, run)
+				waitRecorded(t, file, 0)
+				s.kill(sig)
+				s.waitLog(`"signal":"`+signalName(sig)+`"`, `"message":"dropped`)
+				s.kill(syscall.SIGTERM)
+				r := s.wait1()
+				if r.Status != 128+int(syscall.SIGTERM) || r.Err != "" {
+					t.Errorf("status %d, err %q; want %d", r.Status, r.Err, 128+int(syscall.SIGTERM))
+				}
+				if got := waitRecorded(t, file, 1); !slices.Equal(got, []string{"SIGTERM"}) {
+					t.Errorf("child received %q, want only the SIGTERM", got)
+				}
+			})
+		}
+	}
+}
+
+// TestLeavesStartDirectory: the workload starts in the directory the
+// supervisor was started in, and once it has, no process of the init's own
+// (the supervisor, the waiter) keeps that directory as its working
+// directory, which would pin it for the container's life (dumb-init's suite
+// checks both).
+func TestLeavesStartDirectory(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			start := t.TempDir()
+			file := filepath.Join(t.TempDir(), "info")
+			run := runSpec{Args: []string{testExe(t)}, Env: helperEnv("info", "SUPTEST_FILE="+file, "SUPTEST_STAY=1"), UID: -1}
+			s := startSupIn(t, m, start, run)
+			var in info
+			end := time.Now().Add(backstop)
+			for {
+				if b, err := os.ReadFile(file); err == nil {
+					if err := json.Unmarshal(b, &in); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+				if time.Now().After(end) {
+					t.Fatal("the workload did not start")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if in.Cwd != start {
+				t.Errorf("workload cwd %q, want the supervisor's start directory %q", in.Cwd, start)
+			}
+			// The workload is the tree's only leaf; every process above it
+			// is the init's.
+			for {
+				held := map[int]string{}
+				for pid := range initProcs(s.pid()) {
+					if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil && cwd != "/" {
+						held[pid] = cwd
+					}
+				}
+				if len(held) == 0 {
+					break
+				}
+				if time.Now().After(end) {
+					t.Fatalf("after the workload started, the init's processes have working directories %v (pid: cwd), want /", held)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			s.kill(syscall.SIGTERM)
+			if r := s.wait1(); r.Status != 0 || r.Err != "" {
+				t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+			}
+		})
+	}
+}
+
+// initProcs is root and those of its descendants that have children.
+func initProcs(root int) map[int]bool {
+	procs := readProcs()
+	out := map[int]bool{root: true}
+	for grew := true; grew; {
+		grew = false
+		for _, p := range procs {
+			if out[p.ppid] && !out[p.pid] && slices.ContainsFunc(procs, func(c procEntry) bool { return c.ppid == p.pid }) {
+				out[p.pid] = true
+				grew = true
+			}
+		}
+	}
+	return out
 }
 
 func TestRemainingProcessesStopped(t *testing.T) {

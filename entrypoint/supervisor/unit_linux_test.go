@@ -12,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
 )
 
 func TestStatusOf(t *testing.T) {
@@ -46,9 +49,47 @@ func TestRelayedSignals(t *testing.T) {
 	}
 	for _, s := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGPWR, syscall.SIGCONT, syscall.SIGALRM,
-		syscall.SIGTTIN, syscall.SIGTTOU, 35, 64} {
+		syscall.SIGTTIN, syscall.SIGTTOU, 35, 64,
+		// Caught to be dropped: uncaught, a kill -SEGV crashes the Go runtime.
+		syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS} {
 		if !slices.Contains(relayed(), os.Signal(s)) {
 			t.Errorf("relayed lacks %s", signalName(s))
+		}
+	}
+}
+
+func TestIsStop(t *testing.T) {
+	listed := []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT}
+	cases := []struct {
+		stops []syscall.Signal
+		sig   syscall.Signal
+		want  bool
+	}{
+		{nil, syscall.SIGTERM, true},
+		{nil, syscall.SIGINT, false}, // a terminal's Ctrl-C: forwarded only
+		{nil, syscall.SIGQUIT, false},
+		{listed, syscall.SIGINT, true},
+		{listed, syscall.SIGQUIT, true},
+		{listed, syscall.SIGTERM, true},
+		{listed, syscall.SIGHUP, false},
+	}
+	for _, c := range cases {
+		if got := (&sup{cfg: Config{StopSignals: c.stops}}).isStop(c.sig); got != c.want {
+			t.Errorf("StopSignals %v: isStop(%s) = %v, want %v", c.stops, signalName(c.sig), got, c.want)
+		}
+	}
+}
+
+// TestStopSignalsSetting keeps ENTRYPOINT_STOP_SIGNALS in step with the
+// supervisor: it accepts exactly the signals that reach onSignal and are
+// not dropped there, so no listed signal is silently ignored.
+func TestStopSignalsSetting(t *testing.T) {
+	for n := syscall.Signal(1); n <= 64; n++ {
+		var l settings.SignalList
+		err := l.Decode(strconv.Itoa(int(n)))
+		acted := slices.Contains(relayed(), os.Signal(n)) && !ignored(n) && !fault(n)
+		if (err == nil) != acted {
+			t.Errorf("ENTRYPOINT_STOP_SIGNALS=%d (%s): error %v, but the supervisor acts on it: %v", int(n), signalName(n), err, acted)
 		}
 	}
 }

@@ -100,6 +100,10 @@ func Waiter(args []string) int {
 		fmt.Fprintf(report, "error %s %s\n", kind, oneLine(err))
 		return 0
 	}
+	// The workload has its working directory now; staying in it would pin
+	// it as the supervisor's would (see leaveStartDir).  The waiter has no
+	// log, and a failure only leaves it where it was.
+	_ = os.Chdir("/")
 	if _, err := fmt.Fprintf(report, "pid %d\n", pid); err != nil {
 		// Nobody is listening any more; still reap the child so it does not
 		// linger as our zombie.
