@@ -146,7 +146,12 @@
 // to this container's address on the route to the master (the network the
 // workers share with it; never a host gateway), unless SPARK_SUBMIT_OPTS
 // sets it or SPARK_LOCAL_HOSTNAME or SPARK_LOCAL_IP is set. Clients need
-// only the gRPC port and a thin client (pyspark-client, sc://HOST:15002).
+// only the gRPC port and a thin client (pyspark-client, sc://HOST:15002;
+// where it has no release of the images' Spark, pyspark[connect]). From
+// Spark 4.3 a Python UDF from a client that has pyarrow runs as an
+// Arrow-optimised UDF by default (spark.sql.execution.pythonUDF.arrow.enabled),
+// so the executors' Python worker imports pyarrow: the images' python3
+// carries pyspark's sql extra (pandas, pyarrow, numpy) for that.
 //
 // Unless SPARK_SUBMIT_OPTS or spark-defaults.conf say otherwise, the
 // server shares the cluster: executors of one core

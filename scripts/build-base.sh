@@ -75,6 +75,32 @@ if [ ! -d "$dist/pyspark/jars" ]; then
   mv "$work/pyspark" "$dist"
 fi
 
+# What the executors' Python workers import beyond the standard library:
+# pyspark's own "sql" extra (pandas, pyarrow, numpy). Arrow-optimised Python
+# UDFs are Spark 4.3's default (spark.sql.execution.pythonUDF.arrow.enabled),
+# and pandas UDFs always need both; without them a plain udf sent by a
+# Connect client fails in the worker with "No module named 'pyarrow'".
+# Wheels for the root's Python and architecture, into the directory Debian's
+# python3 reads for local packages. pandas 3 is left out: PySpark warns that
+# it does not fully support it yet.
+py=$(tar -tf "$rootfs" | sed -n -E 's#^\.?/?usr/lib/python(3\.[0-9]+)/$#\1#p' | head -n1)
+[ -n "$py" ] || { echo "build-base: no usr/lib/python3.X in $rootfs" >&2; exit 1; }
+case "$(dpkg --print-architecture)" in
+  amd64) wheel_arch=x86_64 ;; arm64) wheel_arch=aarch64 ;;
+  *) echo "build-base: no wheels for $(dpkg --print-architecture)" >&2; exit 1 ;;
+esac
+mapfile -t sql_reqs < <(sed -n -E 's/^Requires-Dist: ([^;]+); extra == "sql"$/\1/p' "$dist"/pyspark-*.dist-info/METADATA)
+[ "${#sql_reqs[@]}" -gt 0 ] || { echo "build-base: pyspark $SPARK_VERSION names no sql extra" >&2; exit 1; }
+pylibs="$cache/pylibs-$SPARK_VERSION-$py-$wheel_arch-$(printf '%s\n' "${sql_reqs[@]}" | sha256sum | cut -c1-12)"
+if [ ! -d "$pylibs" ]; then
+  echo "build-base: installing ${sql_reqs[*]} for Python $py ($wheel_arch)"
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --no-compile --only-binary=:all: \
+    --python-version "$py" --implementation cp \
+    --platform "manylinux_2_28_$wheel_arch" --platform "manylinux_2_17_$wheel_arch" --platform "manylinux2014_$wheel_arch" \
+    --target "$work/pylibs" "${sql_reqs[@]}" "pandas<3"
+  mv "$work/pylibs" "$pylibs"
+fi
+
 # Lay Spark out as the official image does: /opt/spark/{bin,sbin,jars,python}.
 ctx="$work/ctx"
 mkdir -p "$ctx/opt/spark/python/lib" "$ctx/opt/spark/work-dir"
@@ -99,7 +125,9 @@ PY
 chmod 0755 "$ctx"/opt/spark/bin/* "$ctx"/opt/spark/sbin/*
 bctx="$work/bctx"
 mkdir -p "$bctx"
-tar -C "$ctx" --owner=0 --group=0 -cf "$bctx/spark.tar" opt
+mkdir -p "$ctx/usr/local/lib/python$py"
+cp -a "$pylibs" "$ctx/usr/local/lib/python$py/dist-packages"
+tar -C "$ctx" --owner=0 --group=0 -cf "$bctx/spark.tar" opt usr
 rm -rf "$ctx"
 
 echo "build-base: importing and assembling $image"

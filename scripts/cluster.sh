@@ -10,7 +10,7 @@
 #   cluster.sh connect-job  run scripts/connectjob.py from the host through the Connect server
 #   cluster.sh venv         make the driver's venv, pyspark of the images' Spark version
 #   cluster.sh python       the same, then print the path of its python
-#   cluster.sh client-python  make the Connect client's venv (pyspark-client), print its python
+#   cluster.sh client-python  make the Connect client's venv (pyspark-client, else pyspark[connect]), print its python
 #   cluster.sh client-check PY  exit 1 with one sentence when PY's Python or pyspark does not
 #                           match the images' (their labels); 0 when it does
 #   cluster.sh down         remove the cluster
@@ -72,11 +72,13 @@ wait_alive() {
   return 1
 }
 
-# make_venv DIR PACKAGE [FALLBACK]: a venv with PACKAGE==$SPARK_VERSION (or
-# FALLBACK==$SPARK_VERSION when that release of PACKAGE is not served), kept
-# while it has that version on the Python minor of $PYTHON.
+# make_venv DIR PACKAGE [FALLBACK [REQUIREMENT...]]: a venv with
+# PACKAGE==$SPARK_VERSION (or FALLBACK==$SPARK_VERSION when that release of
+# PACKAGE is not served), and the REQUIREMENTs, kept while it has that
+# version on the Python minor of $PYTHON.
 make_venv() {
   local dir=$1 pkg=$2 fallback=${3:-} want
+  shift $(($# < 3 ? $# : 3))
   want=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])') ||
     { echo "cluster: PYTHON=$python does not run" >&2; return 1; }
   if [ -x "$dir/bin/python" ] &&
@@ -87,17 +89,20 @@ make_venv() {
   mkdir -p "$(dirname "$dir")"
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  if ! "$dir/bin/pip" install --quiet --disable-pip-version-check "$pkg==$SPARK_VERSION"; then
-    [ -n "$fallback" ] || return 1
-    echo "cluster: no $pkg $SPARK_VERSION; making $dir with $fallback $SPARK_VERSION instead" >&2
-    "$dir/bin/pip" install --quiet --disable-pip-version-check "$fallback==$SPARK_VERSION"
+  local first
+  if ! first=$("$dir/bin/pip" install --quiet --disable-pip-version-check "$pkg==$SPARK_VERSION" "$@" 2>&1); then
+    [ -n "$fallback" ] || { echo "$first" >&2; return 1; }
+    echo "cluster: no $pkg $SPARK_VERSION ($(echo "$first" | tail -n1)); making $dir with $fallback $SPARK_VERSION instead" >&2
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$fallback==$SPARK_VERSION" "$@"
   fi
 }
 ensure_venv() { make_venv "$venv" pyspark; }
 # The thin client is released after pyspark, and not for every release:
 # pyspark with its connect extra is the same client, plus the jars it then
 # does not use (it needs no JVM either for sc:// sessions).
-ensure_client_venv() { make_venv "$client_venv" pyspark-client "pyspark[connect]"; }
+# pandas 3 is held back as in the images: PySpark warns that it does not
+# fully support it yet.
+ensure_client_venv() { make_venv "$client_venv" pyspark-client "pyspark[connect]" "pandas<3"; }
 
 # check_client PY: PY must run the images' Python minor version (Python
 # UDFs run the client's pickled code in the executors' python3, and
@@ -121,7 +126,7 @@ for d in ("pyspark-client", "pyspark", "pyspark-connect"):
 print("%d.%d" % sys.version_info[:2], v)') || { echo "cluster: cannot run $py" >&2; return 1; }
   read -r got_py got_spark <<<"$got"
   if [ "$got_py" != "${want_py%.*}" ] || [ "$got_spark" != "$want_spark" ]; then
-    echo "cluster: this client runs Python $got_py with pyspark $got_spark, but the cluster's executors run Python ${want_py%.*} and Spark $want_spark; use Python ${want_py%.*} with pyspark-client==$want_spark (PYTHON=python${want_py%.*} scripts/cluster.sh client-python makes that venv)" >&2
+    echo "cluster: this client runs Python $got_py with pyspark $got_spark, but the cluster's executors run Python ${want_py%.*} and Spark $want_spark; use Python ${want_py%.*} with pyspark-client==$want_spark, or pyspark[connect]==$want_spark where no such pyspark-client is released (PYTHON=python${want_py%.*} scripts/cluster.sh client-python makes that venv)" >&2
     return 1
   fi
 }
@@ -187,7 +192,9 @@ case "${1:-}" in
     py=$(docker image inspect -f '{{index .Config.Labels "swarming-spark.python.version"}}' "$image" | cut -d. -f1,2)
     cat <<EOF
 cluster: up in $((SECONDS - start))s; master UI http://127.0.0.1:$(published 8080)/ (make down removes it)
-cluster: Spark Connect at sc://localhost:$connect_port; from Python $py with pyspark-client==$SPARK_VERSION:
+cluster: Spark Connect at sc://localhost:$connect_port; from Python $py with $("$client_venv/bin/python" -c 'from importlib import metadata as m
+try: m.version("pyspark-client"); print("pyspark-client")
+except m.PackageNotFoundError: print("\"pyspark[connect]\"")')==$SPARK_VERSION:
   from pyspark.sql import SparkSession
   spark = SparkSession.builder.remote("sc://localhost:$connect_port").getOrCreate()
   spark.range(10).selectExpr("sum(id)").show()

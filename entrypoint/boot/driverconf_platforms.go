@@ -55,7 +55,7 @@ func driverConfs(c *driverConfig, ds driverSettings, host string) {
 }
 
 func connectNote(c *driverConfig, where string) {
-	c.note("where a classic driver cannot run, use Spark Connect: `entrypoint connect` %s; pyspark-client of the same Spark and Python minor version connects to sc://HOST:%d", where, connectPort)
+	c.note("where a classic driver cannot run, use Spark Connect: `entrypoint connect` %s; a Connect client (pyspark-client, or pyspark[connect]) of the same Spark and Python minor version connects to sc://HOST:%d", where, connectPort)
 }
 
 // dockerDriver: the driver runs on the Docker host. It reaches the master

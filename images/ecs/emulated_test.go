@@ -28,7 +28,7 @@ const (
 	searchDomain = region + ".compute.internal"
 	// agentImage carries the agent binary and the pause containers; any
 	// image would do, the binary is static.
-	agentImage = "snufkin/spark-base:4.1.2"
+	agentImage = "snufkin/spark-master"
 )
 
 // TestECSEmulated runs the awsvpc task definitions the way the ECS agent
