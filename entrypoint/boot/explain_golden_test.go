@@ -3,7 +3,9 @@ package boot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -36,9 +38,27 @@ var caseRoot = filepath.Join("..", "..", "discovery", "testdata")
 // when unset), with passwd entries for uid 0 and 185 (spark in the
 // images); the JVM runs as 185; Spark's launcher is not asked, so the
 // command is the spark-class form.
+//
+// Every discovery case (a directory with discovery's want.golden) must
+// have its explain.json, and no other directory may stand there. A
+// worker's explain must also say what discovery's golden says (the
+// master's URL, source and detail, or the same error), so that -update
+// cannot write a golden in which explain and discovery disagree.
 func TestExplainGolden(t *testing.T) {
-	eachCase(t, caseRoot, 11, func(t *testing.T, dir string) {
+	cases, err := filepath.Glob(filepath.Join(caseRoot, "*", "*", "want.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no discovery cases under %s", caseRoot)
+	}
+	eachCase(t, caseRoot, len(cases), func(t *testing.T, dir string) {
+		discovered, err := os.ReadFile(filepath.Join(dir, "want.golden"))
+		if err != nil {
+			t.Fatalf("not a discovery case: %v", err)
+		}
 		got := explainCase(t, dir)
+		agreesWithDiscovery(t, got, string(discovered))
 		golden := filepath.Join(dir, "explain.json")
 		if *update {
 			if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -54,6 +74,39 @@ func TestExplainGolden(t *testing.T) {
 			t.Errorf("explain for %s:\ngot:\n%s\nwant:\n%s", dir, got, want)
 		}
 	})
+}
+
+// agreesWithDiscovery checks a worker's explain output against the
+// discovery golden of the same case (discovery's renderResult form:
+// "source:", "url:" and "detail:" lines, or one "KIND: error" line). A
+// master's explain does not look for a master.
+func agreesWithDiscovery(t *testing.T, explained []byte, discovered string) {
+	t.Helper()
+	var e struct {
+		Role   string      `json:"role"`
+		Master *masterView `json:"master"`
+		Error  string      `json:"error"`
+	}
+	if err := json.Unmarshal(explained, &e); err != nil {
+		t.Fatalf("explain output is not JSON: %v\n%s", err, explained)
+	}
+	if e.Role != string(sparkenv.Worker) {
+		return
+	}
+	var got string
+	if e.Master != nil {
+		got = fmt.Sprintf("source: %s\nurl: %s\n", e.Master.Source, e.Master.URL)
+		for _, d := range e.Master.Detail {
+			got += "detail: " + d + "\n"
+		}
+	} else {
+		got = e.Error + "\n"
+		// The kind (invalid, not found) is discovery's rendering only.
+		_, discovered, _ = strings.Cut(discovered, ": ")
+	}
+	if got != discovered {
+		t.Errorf("explain's master disagrees with discovery's golden:\nexplain:\n%s\ndiscovery:\n%s", got, discovered)
+	}
 }
 
 // explainCase runs explain on the container dir describes.
@@ -151,7 +204,9 @@ func eachCase(t *testing.T, root string, least int, f func(t *testing.T, dir str
 	}
 	ran := 0
 	for _, dir := range dirs {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		// testdata/fuzz/FuzzX/ is a fuzz corpus that go test -fuzz may
+		// write there, not a case.
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || filepath.Base(filepath.Dir(dir)) == "fuzz" {
 			continue
 		}
 		ran++

@@ -45,12 +45,15 @@ func awaitMasterPort(ctx context.Context, masterURL string, limit time.Duration,
 		if attempt == 1 {
 			log.Info().Str("url", masterURL).Err(last).Msg("waiting for the master to accept connections before starting the jvm")
 		}
-		if time.Now().Add(masterPortPoll).After(deadline) {
+		// The wait lasts what limit says: the last pause is cut to end at
+		// the deadline, where one more attempt is made.
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
 			log.Warn().Str("url", masterURL).Dur("waited", time.Since(start).Round(time.Millisecond)).Err(last).
 				Msg("master still not accepting connections; starting the jvm, which keeps retrying")
 			return false
 		}
-		t := time.NewTimer(masterPortPoll)
+		t := time.NewTimer(min(masterPortPoll, remaining))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -3,7 +3,7 @@ package settings
 import (
 	"errors"
 	"os"
-	"slices"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,46 +21,88 @@ func clearPrefixed(t *testing.T) {
 	}
 }
 
-func TestLoadDefaults(t *testing.T) {
-	clearPrefixed(t)
-	// Kubernetes- and link-style foreign names must not leak into settings.
-	t.Setenv("SPARK_MASTER_PORT", "tcp://10.96.14.7:7077")
-	t.Setenv("GRACE", "1s")
-	t.Setenv("USER", "mallory")
-	s, err := Load()
-	if err != nil {
-		t.Fatalf("Load() error = %v", err)
-	}
-	want := Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
-		Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
-		ClassArchive: "/usr/local/lib/spark-cds"}
-	if s.MasterState != want.MasterState || s.ClassArchive != want.ClassArchive || s.SignalRewrite != nil || s.StopSignals != nil || s.LogLevel != want.LogLevel || s.LogFormat != want.LogFormat ||
-		s.Grace != want.Grace || s.User != want.User || s.Discovery != want.Discovery ||
-		s.MasterWait != want.MasterWait || s.FixEtc != want.FixEtc || s.SignalGroup {
-		t.Errorf("Load() = %+v, want %+v", s, want)
-	}
-}
+// defaults is Settings as Load returns it from an environment without
+// ENTRYPOINT_* variables.
+var defaults = Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
+	Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
+	ClassArchive: "/usr/local/lib/spark-cds", AmbassadorListen: ":7077"}
 
-func TestLoadValues(t *testing.T) {
-	clearPrefixed(t)
-	t.Setenv("ENTRYPOINT_GRACE", "2500ms")
-	t.Setenv("ENTRYPOINT_LOG_LEVEL", "DEBUG")
-	t.Setenv("ENTRYPOINT_SIGNAL_GROUP", "true")
-	t.Setenv("ENTRYPOINT_SIGNAL_REWRITE", "TERM:PWR, SIGINT:15")
-	t.Setenv("ENTRYPOINT_MASTER_WAIT", "") // empty means default
-	t.Setenv("ENTRYPOINT_STOP_SIGNALS", "SIGINT, quit,1")
-	s, err := Load()
-	if err != nil {
-		t.Fatalf("Load() error = %v", err)
+// TestLoad compares whole values (reflect.DeepEqual), so a field added to
+// Settings is compared without anyone having to remember it; and the
+// "values" case must set every field to something other than its default,
+// so a field that Load does not read cannot pass as a default.
+func TestLoad(t *testing.T) {
+	with := func(change func(*Settings)) Settings {
+		s := defaults
+		change(&s)
+		return s
 	}
-	if s.Grace != 2500*time.Millisecond || !s.SignalGroup || s.MasterWait != 5*time.Minute {
-		t.Errorf("Load() = %+v", s)
+	tests := []struct {
+		name   string
+		env    map[string]string
+		want   Settings
+		allSet bool // every field differs from defaults
+	}{
+		{"defaults", map[string]string{
+			// Kubernetes- and link-style foreign names must not leak into settings.
+			"SPARK_MASTER_PORT": "tcp://10.96.14.7:7077", "GRACE": "1s", "USER": "mallory",
+			"AMBASSADOR_TARGET": "elsewhere:7077",
+		}, defaults, false},
+		{"empty is unset", map[string]string{"ENTRYPOINT_MASTER_WAIT": "", "ENTRYPOINT_USER": "", "ENTRYPOINT_STOP_SIGNALS": ""}, defaults, false},
+		{"values", map[string]string{
+			"ENTRYPOINT_GRACE":             "2500ms",
+			"ENTRYPOINT_LOG_LEVEL":         "DEBUG",
+			"ENTRYPOINT_LOG_FORMAT":        "json",
+			"ENTRYPOINT_SIGNAL_GROUP":      "true",
+			"ENTRYPOINT_SIGNAL_REWRITE":    "TERM:PWR, SIGINT:15",
+			"ENTRYPOINT_MASTER_WAIT":       "90s",
+			"ENTRYPOINT_STOP_SIGNALS":      "SIGINT, quit,1",
+			"ENTRYPOINT_USER":              "1000:1000",
+			"ENTRYPOINT_DISCOVERY":         "static,docker-dns",
+			"ENTRYPOINT_FIX_ETC":           "false",
+			"ENTRYPOINT_MASTER_STATE":      "off",
+			"ENTRYPOINT_CLASS_ARCHIVE":     "/cds",
+			"ENTRYPOINT_AMBASSADOR_LISTEN": "127.0.0.1:7078",
+			"ENTRYPOINT_AMBASSADOR_TARGET": "spark-master:7077",
+		}, with(func(s *Settings) {
+			s.Grace = 2500 * time.Millisecond
+			s.LogLevel = "DEBUG"
+			s.LogFormat = "json"
+			s.SignalGroup = true
+			s.MasterWait = 90 * time.Second
+			s.SignalRewrite = SignalMap{syscall.SIGTERM: syscall.SIGPWR, syscall.SIGINT: syscall.SIGTERM}
+			s.StopSignals = SignalList{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}
+			s.User = "1000:1000"
+			s.Discovery = "static,docker-dns"
+			s.FixEtc = false
+			s.MasterState = MasterStateOff
+			s.ClassArchive = "/cds"
+			s.AmbassadorListen = "127.0.0.1:7078"
+			s.AmbassadorTarget = "spark-master:7077"
+		}), true},
 	}
-	if s.SignalRewrite[syscall.SIGTERM] != syscall.SIGPWR || s.SignalRewrite[syscall.SIGINT] != syscall.SIGTERM || len(s.SignalRewrite) != 2 {
-		t.Errorf("SignalRewrite = %v", s.SignalRewrite)
-	}
-	if want := (SignalList{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}); !slices.Equal(s.StopSignals, want) {
-		t.Errorf("StopSignals = %v, want %v", s.StopSignals, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.allSet {
+				want, def := reflect.ValueOf(tt.want), reflect.ValueOf(defaults)
+				for i := range want.NumField() {
+					if reflect.DeepEqual(want.Field(i).Interface(), def.Field(i).Interface()) {
+						t.Errorf("%s is left at its default: set it in this case", want.Type().Field(i).Name)
+					}
+				}
+			}
+			clearPrefixed(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			s, err := Load()
+			if err != nil {
+				t.Fatalf("Load() error = %v", err)
+			}
+			if !reflect.DeepEqual(s, tt.want) {
+				t.Errorf("Load() = %+v, want %+v", s, tt.want)
+			}
+		})
 	}
 }
 
