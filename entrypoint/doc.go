@@ -12,7 +12,13 @@
 //	entrypoint connect           find the master and run a Spark Connect server: a driver inside the
 //	                             cluster's network that clients reach on one gRPC port (see below)
 //	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
-//	entrypoint -- CMD [ARG...]   supervise CMD as a plain init: no discovery, no /etc changes
+//	entrypoint CMD [ARG...]      run CMD (spark-submit, pyspark, spark-sql, bash...) under the supervisor
+//	                             as ENTRYPOINT_USER (spark) with the environment the JVMs get, as the
+//	                             official image runs a command; its log lines only when something is
+//	                             wrong (unless ENTRYPOINT_LOG_LEVEL is set)
+//	entrypoint -- CMD [ARG...]   supervise CMD as a plain init, as the container's user (root unless
+//	                             docker run --user): no discovery, no /etc changes
+//	entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
 //	entrypoint ready [ROLE]      exit 0 when this master is ALIVE, this worker is listed ALIVE by its
 //	                             master, or this Connect server's port accepts and its master lists its
 //	                             application RUNNING; 1 with the reason otherwise (HEALTHCHECK, probes).
@@ -32,6 +38,8 @@
 //	                             write the class-data archive of ROLE's JVM into ENTRYPOINT_CLASS_ARCHIVE:
 //	                             runs a master and a worker on loopback until the worker is ALIVE (the
 //	                             Dockerfiles run it; so should an image that adds jars to $SPARK_HOME/jars)
+//	entrypoint help|-h|--help    print the short form of this list on stdout and exit 0 (no subcommand at
+//	                             all: the same on stderr, exit 64)
 //
 // # Entrypoint settings
 //
@@ -41,7 +49,11 @@
 // the variable and the value and exits 64, having changed nothing.
 //
 //	ENTRYPOINT_LOG_LEVEL      trace, debug, info, warn, error or disabled (default info)
-//	ENTRYPOINT_LOG_FORMAT     auto, json or console (default auto: console on a terminal, else JSON lines)
+//	ENTRYPOINT_LOG_FORMAT     text (default; auto and console mean the same): Spark's own log layout,
+//	                          "yy/MM/dd HH:mm:ss LEVEL entrypoint: message key=value...", so that the
+//	                          entrypoint's lines and the JVM's read as one log, without colours; or json,
+//	                          one object per line for a log shipper (Spark's lines stay text unless its
+//	                          structured logging is turned on in SPARK_*_OPTS)
 //	ENTRYPOINT_GRACE          time the rest of the processes get after the main child exits or
 //	                          after the first stop signal, before SIGKILL (default 8s, under Docker's 10s)
 //	ENTRYPOINT_SIGNAL_GROUP   true: forward signals to the child's whole process group (tini -g) (default false)
@@ -64,6 +76,11 @@
 // # Spark settings the entrypoint reads
 //
 //	SPARK_MASTER_URL          spark://host:port[,host2:port2]: the master, found by no other means (source static)
+//	SPARK_MASTER_SRV          a DNS name with the master's SRV records, e.g. spark-master.spark.local (AWS Cloud Map,
+//	                          ECS service discovery; the ECS task definitions set it): source cloudmap, tried next
+//	                          after SPARK_MASTER_URL, through resolv.conf's search list and first nameserver. The URL
+//	                          is spark://NAME:PORT when there is one target and NAME has an address of its own (it
+//	                          outlives the task), else every target by name; a malformed name exits 64
 //	SPARK_MASTER_SERVICE      the master's service name for the platform sources (default spark-master)
 //	SPARK_MASTER_HOST         master: the name to bind and advertise (default: the container's hostname);
 //	                          mapped to the container's address in /etc/hosts when it does not resolve, or,
@@ -79,6 +96,12 @@
 //	SPARK_WORKER_OPTS         worker JVM options; -Dspark.decommission.enabled=true turns the first SIGTERM
 //	                          into a graceful decommission (SIGPWR, wait for executors to finish, then SIGTERM)
 //	SPARK_HOME                where Spark is (default /opt/spark)
+//	SPARK_CONF_DIR            Spark's conf directory (default $SPARK_HOME/conf), as bin/load-spark-env.sh has it: its
+//	                          spark-env.sh is sourced before the launcher runs, and a recovery mode chosen in its
+//	                          spark-defaults.conf or spark-env.sh leaves the master's state to Spark (see below)
+//	SPARK_LAUNCHER_OPTS       JVM options of Spark's launcher, which the entrypoint runs as bin/spark-class does
+//	SPARK_SCALA_VERSION       the Scala version of Spark's jars (default: read from the name of
+//	                          $SPARK_HOME/jars/spark-core_*.jar); the launcher and the worker's executors need it
 //	SPARK_AUTH_SECRET         shared secret: turns on spark.authenticate for the node; the JVM gets it in
 //	                          _SPARK_AUTH_SECRET (never on its command line); a master's REST server is
 //	                          turned off (it has no authentication). Drivers need the same secret.

@@ -51,7 +51,10 @@ func exitCode(err error) int {
 	case errors.As(err, &status):
 		return int(status)
 	}
-	fmt.Fprintf(os.Stderr, "entrypoint: %v\n", err)
+	// The supervisor has logged why the workload could not start.
+	if !errors.Is(err, supervisor.ErrNotFound) && !errors.Is(err, supervisor.ErrNotExecutable) {
+		fmt.Fprintf(os.Stderr, "entrypoint: %v\n", err)
+	}
 	switch {
 	case errors.Is(err, boot.ErrUsage), errors.Is(err, settings.ErrInvalid),
 		errors.Is(err, sparkenv.ErrInvalid), errors.Is(err, discovery.ErrInvalid):

@@ -87,7 +87,9 @@ func TestExitStatus(t *testing.T) {
 		{"command not found", []string{"--", "/nonexistent/cmd"}, nil, 127, "not found"},
 		{"command not executable", []string{"--", "/etc/hostname"}, nil, 126, "not executable"},
 		{"no subcommand", nil, nil, 64, "usage"},
-		{"unknown subcommand", []string{"drive"}, nil, 64, `unknown subcommand "drive"`},
+		{"unknown option", []string{"--drive"}, nil, 64, `unknown subcommand "--drive"`},
+		// Any other word is a command to run, as in the official image.
+		{"command not found", []string{"drive"}, []string{"ENTRYPOINT_USER=0"}, 127, `command not found: drive`},
 		{"bad duration", []string{"--", "true"}, []string{"ENTRYPOINT_GRACE=10"}, 64, `ENTRYPOINT_GRACE="10"`},
 		{"typo in a setting", []string{"--", "true"}, []string{"ENTRYPOINT_GRACEFUL=1s"}, 64, "ENTRYPOINT_GRACEFUL"},
 		{"stop signal that cannot stop", []string{"--", "true"}, []string{"ENTRYPOINT_STOP_SIGNALS=INT,SEGV"}, 64, `ENTRYPOINT_STOP_SIGNALS="INT,SEGV"`},
@@ -231,24 +233,54 @@ func TestWorkerWaitsForMaster(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Not a speed target: a guard, so that a worker that never logs its
+	// wait, or ignores the SIGTERM, fails here instead of holding the test
+	// for the ten minutes of ENTRYPOINT_MASTER_WAIT. Killing it ends
+	// stderr, which ends every read below.
+	guard := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	defer guard.Stop()
+	const want = "master not found yet"
+	var read []string
 	sc := bufio.NewScanner(stderr)
-	for sc.Scan() && !strings.Contains(sc.Text(), "master not found yet") {
+	for sc.Scan() {
+		read = append(read, sc.Text())
+		if strings.Contains(sc.Text(), want) {
+			break
+		}
+	}
+	if len(read) == 0 || !strings.Contains(read[len(read)-1], want) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no %q line on stderr within a minute, or before it ended:\n%s", want, strings.Join(read, "\n"))
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	go io.Copy(io.Discard, stderr)
+	io.Copy(io.Discard, stderr) // to the end: the worker exits, or the guard kills it
+	err = cmd.Wait()
+	if !guard.Stop() {
+		t.Fatal("SIGTERM during the wait: still running a minute later")
+	}
 	var ee *exec.ExitError
-	if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 143 {
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
 		t.Errorf("SIGTERM during the wait: %v, want exit status 143", err)
 	}
 
 	cmd = exec.Command(binary, "worker")
 	cmd.Env = append(env, "ENTRYPOINT_MASTER_WAIT=1s")
-	out, err := cmd.CombinedOutput()
-	if !errors.As(err, &ee) || ee.ExitCode() != 69 {
-		t.Errorf("no master within the wait: %v, want exit status 69\n%s", err, out)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "ENTRYPOINT_MASTER_WAIT=1s") || !strings.Contains(string(out), "docker-links") {
-		t.Errorf("no master within the wait: output does not say what was tried:\n%s", out)
+	guard = time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	err = cmd.Wait()
+	if !guard.Stop() {
+		t.Fatalf("ENTRYPOINT_MASTER_WAIT=1s: still running a minute later:\n%s", out.String())
+	}
+	if !errors.As(err, &ee) || ee.ExitCode() != 69 {
+		t.Errorf("no master within the wait: %v, want exit status 69\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "ENTRYPOINT_MASTER_WAIT=1s") || !strings.Contains(out.String(), "docker-links") {
+		t.Errorf("no master within the wait: output does not say what was tried:\n%s", out.String())
 	}
 }
 

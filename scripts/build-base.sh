@@ -120,6 +120,11 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
                 z.write(os.path.join(root, f))
 PY
 )
+# The package unzipped too, as the official image has it: bin/pyspark runs
+# $SPARK_HOME/python/pyspark/shell.py at start (PYTHONSTARTUP), which makes
+# sc and spark; without it the shell starts with neither.
+tar -C "$dist" --exclude=pyspark/jars --exclude=pyspark/bin --exclude=pyspark/sbin \
+  --exclude=__pycache__ --exclude='*.pyc' -cf - pyspark | tar -C "$ctx/opt/spark/python" -xf -
 # pip does not keep exec bits of package data; the entrypoint runs scripts
 # through bash anyway, but users may not.
 chmod 0755 "$ctx"/opt/spark/bin/* "$ctx"/opt/spark/sbin/*

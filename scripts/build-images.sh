@@ -16,7 +16,11 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 
 cd "$root"
-CGO_ENABLED=0 "${GO:-go}" build -trimpath -ldflags='-s -w' -o "$ctx/bin/entrypoint" ./entrypoint
+# `entrypoint version` names the commit it was built from.
+version=$(git describe --always --dirty 2>/dev/null || echo devel)
+CGO_ENABLED=0 "${GO:-go}" build -trimpath \
+  -ldflags="-s -w -X github.com/snufkin/swarming-spark/entrypoint/boot.Version=$version" \
+  -o "$ctx/bin/entrypoint" ./entrypoint
 mkdir -p "$ctx/conf"
 cp images/conf/spark-env.sh "$ctx/conf/"
 # What a driver or Connect client must match (the same Spark; for Python

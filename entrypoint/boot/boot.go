@@ -44,7 +44,10 @@ const Usage = `usage:
   entrypoint worker            find the master and run a Spark worker
   entrypoint connect           find the master and run a Spark Connect server (gRPC port 15002)
   entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
-  entrypoint -- CMD [ARG...]   supervise CMD as an init (no discovery, no /etc changes)
+  entrypoint CMD [ARG...]      run CMD (spark-submit, pyspark, bash...) as the spark user with the
+                               JVMs' environment, supervised (no discovery, no /etc changes)
+  entrypoint -- CMD [ARG...]   supervise CMD as an init, as the container's user (root: -- bash)
+  entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
   entrypoint ambassador        forward TCP connections to the master
   entrypoint ready [ROLE]      exit 0 when this master is ALIVE / this worker is ALIVE at its master /
                                this Connect server accepts and its application RUNS at its master
@@ -54,6 +57,7 @@ const Usage = `usage:
                                dial a driver's ports from here as an executor would; 1 when one fails
   entrypoint driver-conf [--json]    print the --conf lines a classic driver outside the cluster needs
   entrypoint class-archive ROLE      write the class-data archive of ROLE's JVM (image build)
+  entrypoint help|-h|--help    print this text
 settings are ENTRYPOINT_* and SPARK_* environment variables; see the README.`
 
 // Main runs the subcommand in args (os.Args[1:]).
@@ -69,6 +73,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		// What these run is supervised: every signal is caught from here
 		// on, and one that arrives before the workload starts is not lost.
 		supervisor.Listen()
+	default:
+		if isCommand(args) {
+			supervisor.Listen()
+		}
 	}
 	s, err := settings.Load()
 	if err != nil {
@@ -116,11 +124,16 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return doctorCommand(args[1:], s, stdout)
 	case "driver-conf":
 		return driverConfCommand(args[1:], s, stdout)
+	case "version":
+		return versionCommand(args[1:], stdout)
 	case "class-archive":
 		if len(args) != 2 || args[1] != string(sparkenv.Master) && args[1] != string(sparkenv.Worker) {
 			return fmt.Errorf("%w: class-archive takes master or worker, got %q", ErrUsage, args[1:])
 		}
 		return writeClassArchive(sparkenv.Role(args[1]), s, log)
+	}
+	if isCommand(args) {
+		return runCommand(args, s, log)
 	}
 	return fmt.Errorf("%w: unknown subcommand %q\n%s", ErrUsage, args[0], Usage)
 }
@@ -174,9 +187,7 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	if err != nil {
 		return err
 	}
-	for _, r := range p.Removed {
-		log.Info().Str("var", r.Name).Str("value", r.Value).Str("reason", r.Reason).Msg("removed from the jvm's environment")
-	}
+	logRemovals(log, p.Removed, "the jvm's")
 	uid, gid := os.Geteuid(), os.Getegid()
 	if p.Credential != nil {
 		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
@@ -245,7 +256,8 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	}
 	stop()
 	shown := sparkenv.ShortClasspath(sparkenv.Redact(java), env)
-	log.Info().Str("role", string(role)).Strs("argv", shown).Str("user", p.User).Msg("starting spark")
+	// The command itself is the supervisor's "workload started" line.
+	log.Info().Str("role", string(role)).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
 		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}

@@ -87,9 +87,9 @@ func (s Settings) validate() error {
 		return err
 	}
 	switch s.LogFormat {
-	case "auto", "json", "console":
+	case "auto", "text", "console", "json":
 	default:
-		return fmt.Errorf("%w: ENTRYPOINT_LOG_FORMAT=%q: want auto, json or console", ErrInvalid, s.LogFormat)
+		return fmt.Errorf("%w: ENTRYPOINT_LOG_FORMAT=%q: want text or json", ErrInvalid, s.LogFormat)
 	}
 	if s.Grace < 0 {
 		return fmt.Errorf("%w: ENTRYPOINT_GRACE=%q: must not be negative", ErrInvalid, s.Grace)

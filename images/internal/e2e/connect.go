@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,19 +71,17 @@ func CheckDriversInMaster(t *testing.T, master string) bool {
 	return shellOK && submitOK
 }
 
-// StopLine returns the entrypoint's JSON log line in log that says it
-// stopped the workload, and whether its reason names the application:
-// what a Connect server that exits by itself owes whoever reads its log.
+// StopLine returns the entrypoint's log line in log that says it stopped
+// the workload, and whether its reason names the application: what a
+// Connect server that exits by itself owes whoever reads its log.
 func StopLine(log string) (string, bool) {
 	for _, line := range strings.Split(log, "\n") {
-		var l struct {
-			Message string `json:"message"`
-			Reason  string `json:"reason"`
-		}
-		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) != nil || l.Message != "stopping the workload" {
+		_, after, ok := strings.Cut(line, " entrypoint: stopping the workload ")
+		if !ok {
 			continue
 		}
-		return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
+		_, reason, _ := strings.Cut(after, "reason=")
+		return strings.TrimSpace(line), strings.Contains(reason, "application")
 	}
 	return "", false
 }

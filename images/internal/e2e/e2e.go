@@ -97,13 +97,26 @@ func TryEnv(env []string, argv ...string) (string, error) {
 	return out.String(), err
 }
 
+// TryInput is Try with stdin as the command's standard input.
+func TryInput(stdin string, argv ...string) (string, error) {
+	var out bytes.Buffer
+	err := runFrom(strings.NewReader(stdin), nil, &out, &out, argv...)
+	return out.String(), err
+}
+
 // runTo runs argv with env (nil: inherit) and its output streams written
 // to stdout and stderr, killed after cmdTimeout.
 func runTo(env []string, stdout, stderr io.Writer, argv ...string) error {
+	return runFrom(nil, env, stdout, stderr, argv...)
+}
+
+// runFrom is runTo with stdin (nil: none).
+func runFrom(stdin io.Reader, env []string, stdout, stderr io.Writer, argv ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	cmd.Stdin = stdin
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	return cmd.Run()
 }
