@@ -202,11 +202,11 @@ var signalNames = map[string]syscall.Signal{
 	"BUS": syscall.SIGBUS, "FPE": syscall.SIGFPE, "KILL": syscall.SIGKILL,
 	"USR1": syscall.SIGUSR1, "SEGV": syscall.SIGSEGV, "USR2": syscall.SIGUSR2,
 	"PIPE": syscall.SIGPIPE, "ALRM": syscall.SIGALRM, "TERM": syscall.SIGTERM,
-	"STKFLT": syscall.SIGSTKFLT, "CHLD": syscall.SIGCHLD, "CONT": syscall.SIGCONT,
+	"CHLD": syscall.SIGCHLD, "CONT": syscall.SIGCONT,
 	"STOP": syscall.SIGSTOP, "TSTP": syscall.SIGTSTP, "TTIN": syscall.SIGTTIN,
 	"TTOU": syscall.SIGTTOU, "URG": syscall.SIGURG, "XCPU": syscall.SIGXCPU,
 	"XFSZ": syscall.SIGXFSZ, "VTALRM": syscall.SIGVTALRM, "PROF": syscall.SIGPROF,
-	"WINCH": syscall.SIGWINCH, "IO": syscall.SIGIO, "PWR": syscall.SIGPWR,
+	"WINCH": syscall.SIGWINCH, "IO": syscall.SIGIO,
 	"SYS": syscall.SIGSYS,
 }
 
@@ -214,6 +214,9 @@ var signalNames = map[string]syscall.Signal{
 func ParseSignal(s string) (syscall.Signal, error) {
 	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
 	if sig, ok := signalNames[name]; ok {
+		return sig, nil
+	}
+	if sig, ok := linuxSignal(name); ok {
 		return sig, nil
 	}
 	var n int

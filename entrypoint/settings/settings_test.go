@@ -54,7 +54,7 @@ func TestLoad(t *testing.T) {
 			"ENTRYPOINT_LOG_LEVEL":         "DEBUG",
 			"ENTRYPOINT_LOG_FORMAT":        "json",
 			"ENTRYPOINT_SIGNAL_GROUP":      "true",
-			"ENTRYPOINT_SIGNAL_REWRITE":    "TERM:PWR, SIGINT:15",
+			"ENTRYPOINT_SIGNAL_REWRITE":    "TERM:USR2, SIGINT:15",
 			"ENTRYPOINT_MASTER_WAIT":       "90s",
 			"ENTRYPOINT_STOP_SIGNALS":      "SIGINT, quit,1",
 			"ENTRYPOINT_USER":              "1000:1000",
@@ -70,7 +70,7 @@ func TestLoad(t *testing.T) {
 			s.LogFormat = "json"
 			s.SignalGroup = true
 			s.MasterWait = 90 * time.Second
-			s.SignalRewrite = SignalMap{syscall.SIGTERM: syscall.SIGPWR, syscall.SIGINT: syscall.SIGTERM}
+			s.SignalRewrite = SignalMap{syscall.SIGTERM: syscall.SIGUSR2, syscall.SIGINT: syscall.SIGTERM}
 			s.StopSignals = SignalList{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP}
 			s.User = "1000:1000"
 			s.Discovery = "static,docker-dns"
@@ -148,7 +148,7 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 func TestParseSignal(t *testing.T) {
-	for in, want := range map[string]syscall.Signal{"TERM": syscall.SIGTERM, "sigpwr": syscall.SIGPWR, "9": syscall.SIGKILL, " USR1 ": syscall.SIGUSR1} {
+	for in, want := range map[string]syscall.Signal{"TERM": syscall.SIGTERM, "sigusr2": syscall.SIGUSR2, "9": syscall.SIGKILL, " USR1 ": syscall.SIGUSR1} {
 		if got, err := ParseSignal(in); err != nil || got != want {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
