@@ -80,15 +80,14 @@ func inherited() []*os.File {
 	}
 }
 
-// catchable lists what the entrypoint relays: every signal but the
-// uncatchable, the synchronous faults, SIGCHLD, SIGURG (Go's preemption),
-// SIGPIPE and the C libraries' 32, 33 and 34.
+// catchable lists what the entrypoint catches: every signal but the
+// uncatchable, SIGCHLD, SIGURG (Go's preemption), SIGPIPE and the C
+// libraries' 32, 33 and 34 (the fault signals it catches to drop).
 func catchable() []os.Signal {
 	var s []os.Signal
 	for n := syscall.Signal(1); n <= 64; n++ {
 		switch n {
-		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE,
-			syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS, 32, 33, 34:
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, 32, 33, 34:
 			continue
 		}
 		s = append(s, n)
