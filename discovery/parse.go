@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snufkin/swarming-spark/entrypoint/etcfiles"
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // This file holds the small parsers shared by several sources.
@@ -21,7 +21,7 @@ type hostsLine struct {
 // lookupHosts returns the first /etc/hosts line naming name
 // (case-insensitively), the way glibc's files backend does.
 func lookupHosts(hosts []byte, name string) (hostsLine, bool) {
-	for _, l := range etcfiles.HostsLines(hosts) {
+	for _, l := range etcformat.HostsLines(hosts) {
 		if l.Has(name) {
 			return hostsLine{addr: l.Addr, names: l.Names, text: l.Addr.String() + " " + strings.Join(l.Names, " ")}, true
 		}

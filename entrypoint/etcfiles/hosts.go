@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // hostsGenerated is the second line of the hosts block. It tells a reader
@@ -146,50 +148,13 @@ func LookupHosts(in []byte, name string) []netip.Addr {
 	}
 	var addrs []netip.Addr
 	seen := make(map[netip.Addr]bool)
-	for _, l := range HostsLines(in) {
+	for _, l := range etcformat.HostsLines(in) {
 		if l.Has(name) && !seen[l.Addr] {
 			seen[l.Addr] = true
 			addrs = append(addrs, l.Addr)
 		}
 	}
 	return addrs
-}
-
-// HostsLine is one well-formed entry of a hosts file, without its comment.
-type HostsLine struct {
-	Addr  netip.Addr
-	Names []string
-}
-
-// Has reports whether the line names name, case-insensitively.
-func (l HostsLine) Has(name string) bool {
-	for _, n := range l.Names {
-		if strings.EqualFold(n, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// HostsLines returns the entries of a hosts file in order, skipping
-// comments and lines without an address and a name, as glibc does.
-func HostsLines(in []byte) []HostsLine {
-	var lines []HostsLine
-	for _, line := range splitLines(in) {
-		if i := bytes.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.FieldsFunc(string(line), isSpace)
-		if len(f) < 2 {
-			continue
-		}
-		addr, err := netip.ParseAddr(f[0])
-		if err != nil {
-			continue
-		}
-		lines = append(lines, HostsLine{Addr: addr, Names: f[1:]})
-	}
-	return lines
 }
 
 func appendUnique(addrs []netip.Addr, a netip.Addr) []netip.Addr {
@@ -199,13 +164,4 @@ func appendUnique(addrs []netip.Addr, a netip.Addr) []netip.Addr {
 		}
 	}
 	return append(addrs, a)
-}
-
-// isSpace is the C locale's isspace, which glibc uses to split hosts lines.
-func isSpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
-	}
-	return false
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // Limits of the C resolvers. Spark runs on glibc images, but the block we
@@ -108,7 +110,7 @@ func ParseResolv(in []byte) (Resolv, error) {
 				r.Search = words
 			}
 		case "options":
-			for _, w := range strings.FieldsFunc(rest, isSpace) {
+			for _, w := range strings.FieldsFunc(rest, etcformat.IsSpace) {
 				opts.set(w)
 			}
 		}
@@ -261,7 +263,7 @@ func RewriteResolv(in []byte, want Resolv) ([]byte, error) {
 // on. It is looser than ParseResolv: Go's resolver also reads indented
 // lines and a bare "search", which clears the list.
 func isDirective(line []byte) bool {
-	f := strings.FieldsFunc(string(line), isSpace)
+	f := strings.FieldsFunc(string(line), etcformat.IsSpace)
 	if len(f) == 0 {
 		return false
 	}
