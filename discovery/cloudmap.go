@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // envMasterSRV names the SRV record of the master (setting for cloudmap).
@@ -82,7 +84,7 @@ func findCloudMap(ctx context.Context, in Inputs) (Master, error) {
 		if err != nil {
 			return Master{}, err
 		}
-		detail = append(detail, fmt.Sprintf("one target and %s has A/AAAA %s: the service name, which outlives the task", service, joinAddrs(h.addrs)))
+		detail = append(detail, fmt.Sprintf("one target and %s has A/AAAA %s: the service name, which outlives the task", service, etcformat.JoinAddrs(h.addrs)))
 		return Master{URL: sparkURL(hostPort(service, int(srvs[0].Port))), Detail: detail}, nil
 	}
 	return Master{}, notFound("at %s (%s): %s", r.server, r.origin, strings.Join(tried, ", "))

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // findClusterDNS resolves the master's Service through Kubernetes cluster
@@ -35,7 +37,7 @@ func findClusterDNS(ctx context.Context, in Inputs) (Master, error) {
 		return Master{}, err
 	}
 	fqdn := strings.TrimSuffix(h.name, ".")
-	detail = append(detail, fmt.Sprintf("%s has address %s", fqdn, joinAddrs(h.addrs)))
+	detail = append(detail, fmt.Sprintf("%s has address %s", fqdn, etcformat.JoinAddrs(h.addrs)))
 	port := in.Port
 	portFrom := "default port"
 	for _, pn := range kubePortNames {

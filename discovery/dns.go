@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -114,6 +115,23 @@ func (r resolver) exchange(ctx context.Context, name string, qtype uint16) (*dns
 	return resp, nil
 }
 
+// LookupHost asks what another container on the network would ask for
+// host: the first resolv.conf nameserver (or Inputs.DNSServer) through
+// resolv.conf's search list, A then AAAA, skipping /etc/hosts. It returns
+// the addresses and the server asked; a name the server does not know
+// gives no addresses and no error.
+func LookupHost(ctx context.Context, in Inputs, host string) ([]netip.Addr, string, error) {
+	r, ok := resolvConfResolver(in)
+	if !ok {
+		return nil, "", errors.New("resolv.conf names no nameserver")
+	}
+	res, err := r.lookupHost(ctx, host)
+	if errors.Is(err, ErrNotFound) {
+		return nil, r.server, nil
+	}
+	return res.addrs, r.server, err
+}
+
 // hostResult is what lookupHost found.
 type hostResult struct {
 	name  string // the absolute name that answered, with trailing dot
@@ -195,12 +213,4 @@ func rcodeText(resp *dns.Msg, n int) string {
 // file has no port syntax) into host:port.
 func serverAddr(ns string) string {
 	return net.JoinHostPort(ns, "53")
-}
-
-func joinAddrs(addrs []netip.Addr) string {
-	s := make([]string, len(addrs))
-	for i, a := range addrs {
-		s[i] = a.String()
-	}
-	return strings.Join(s, " ")
 }

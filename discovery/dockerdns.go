@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // dockerResolverAddr is Docker's embedded DNS server, reachable only inside
@@ -26,7 +28,7 @@ func findDockerDNS(ctx context.Context, in Inputs) (Master, error) {
 		return Master{}, err
 	}
 	name := strings.TrimSuffix(h.name, ".")
-	detail = append(detail, fmt.Sprintf("%s has address %s", name, joinAddrs(h.addrs)))
+	detail = append(detail, fmt.Sprintf("%s has address %s", name, etcformat.JoinAddrs(h.addrs)))
 	return Master{URL: sparkURL(hostPort(name, in.Port)), Detail: detail}, nil
 }
 

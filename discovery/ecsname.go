@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // errNoName means the instance has no DNS name that resolves back to it.
@@ -55,13 +57,13 @@ func instanceName(ctx context.Context, in Inputs, addr netip.Addr) (string, []st
 		h, err := r.lookupHost(ctx, n)
 		if err == nil && slices.Contains(h.addrs, addr) {
 			name := strings.TrimSuffix(n, ".")
-			detail = append(detail, fmt.Sprintf("PTR %s -> %s, which has address %s", addr, name, joinAddrs(h.addrs)))
+			detail = append(detail, fmt.Sprintf("PTR %s -> %s, which has address %s", addr, name, etcformat.JoinAddrs(h.addrs)))
 			return name, detail, nil
 		}
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("%s: %v", strings.TrimSuffix(n, "."), strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": ")))
 		} else {
-			tried = append(tried, fmt.Sprintf("%s has address %s, not %s", strings.TrimSuffix(n, "."), joinAddrs(h.addrs), addr))
+			tried = append(tried, fmt.Sprintf("%s has address %s, not %s", strings.TrimSuffix(n, "."), etcformat.JoinAddrs(h.addrs), addr))
 		}
 	}
 	return "", detail, fmt.Errorf("%w: no name of %s resolves back to it: %s", errNoName, addr, strings.Join(tried, "; "))

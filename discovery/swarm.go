@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // findSwarm looks up tasks.<service> through Docker's embedded DNS. In
@@ -33,7 +35,7 @@ func findSwarm(ctx context.Context, in Inputs) (Master, error) {
 	addrs := slices.Clone(h.addrs)
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	addrs = slices.Compact(addrs)
-	detail = append(detail, fmt.Sprintf("%s has address %s", fqdn, joinAddrs(addrs)))
+	detail = append(detail, fmt.Sprintf("%s has address %s", fqdn, etcformat.JoinAddrs(addrs)))
 	if len(addrs) == 1 {
 		return Master{URL: sparkURL(hostPort(fqdn, in.Port)), Detail: detail}, nil
 	}

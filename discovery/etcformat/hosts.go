@@ -56,3 +56,13 @@ func IsSpace(r rune) bool {
 	}
 	return false
 }
+
+// JoinAddrs writes addresses as a hosts line lists names: separated by
+// one space.
+func JoinAddrs(addrs []netip.Addr) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return strings.Join(s, " ")
+}

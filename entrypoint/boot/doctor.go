@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,10 +17,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/rs/zerolog"
 
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 	"github.com/snufkin/swarming-spark/entrypoint/etcfiles"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
@@ -281,69 +280,24 @@ func checkNames(ctx context.Context, role sparkenv.Role, host string, d doctorIn
 			return nil, []finding{{sevFail, "names", fmt.Sprintf("%s does not resolve here: %v", host, err), fix}}
 		}
 	}
-	outside, server, err := lookupDNS(ctx, d.in, host)
+	outside, server, err := discovery.LookupHost(ctx, d.in, host)
 	switch {
 	case err != nil:
-		fs = append(fs, finding{sevWarn, "names", fmt.Sprintf("%s is %s here (%s); the DNS server could not be asked: %v", host, joinAddrs(inside), where, err),
+		fs = append(fs, finding{sevWarn, "names", fmt.Sprintf("%s is %s here (%s); the DNS server could not be asked: %v", host, etcformat.JoinAddrs(inside), where, err),
 			"check the nameserver lines of resolv.conf"})
 	case len(outside) == 0:
-		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here (%s); DNS at %s does not know it, so only this container uses that answer", host, joinAddrs(inside), where, server), ""})
+		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here (%s); DNS at %s does not know it, so only this container uses that answer", host, etcformat.JoinAddrs(inside), where, server), ""})
 	case !overlap(inside, outside):
-		fs = append(fs, finding{sevFail, "names", fmt.Sprintf("%s is %s here (%s) but %s at the DNS server %s", host, joinAddrs(inside), where, joinAddrs(outside), server),
+		fs = append(fs, finding{sevFail, "names", fmt.Sprintf("%s is %s here (%s) but %s at the DNS server %s", host, etcformat.JoinAddrs(inside), where, etcformat.JoinAddrs(outside), server),
 			"a stale /etc/hosts line (a linked master that restarted on a new address, or --add-host): recreate this container, or drop the link and use the service name on a user-defined network"})
 	default:
-		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here (%s) and at the DNS server %s", host, joinAddrs(inside), where, server), ""})
+		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here (%s) and at the DNS server %s", host, etcformat.JoinAddrs(inside), where, server), ""})
 	}
 	if role == sparkenv.Master && len(d.ownAddrs) > 0 && !overlap(inside, d.ownAddrs) {
-		fs = append(fs, finding{sevWarn, "names", fmt.Sprintf("%s is not an address of this container (%s): the master binds and advertises its address instead", host, joinAddrs(d.ownAddrs)),
+		fs = append(fs, finding{sevWarn, "names", fmt.Sprintf("%s is not an address of this container (%s): the master binds and advertises its address instead", host, etcformat.JoinAddrs(d.ownAddrs)),
 			"set SPARK_MASTER_HOST to this container's name, or leave it unset (the hostname)"})
 	}
 	return inside, fs
-}
-
-// lookupDNS asks the first nameserver of resolv.conf (or in.DNSServer)
-// for host's A and AAAA records through the search list, skipping
-// /etc/hosts, as another container would see the name.
-func lookupDNS(ctx context.Context, in discovery.Inputs, host string) ([]netip.Addr, string, error) {
-	cfg, err := dns.ClientConfigFromReader(bytes.NewReader(in.Resolv))
-	if err != nil {
-		return nil, "", fmt.Errorf("resolv.conf: %w", err)
-	}
-	server := in.DNSServer
-	if server == "" {
-		if len(cfg.Servers) == 0 {
-			return nil, "", errors.New("resolv.conf names no nameserver")
-		}
-		server = net.JoinHostPort(cfg.Servers[0], "53")
-	}
-	c := &dns.Client{Timeout: 3 * time.Second}
-	for _, name := range cfg.NameList(host) {
-		var addrs []netip.Addr
-		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			m := new(dns.Msg)
-			m.SetQuestion(name, qtype)
-			resp, _, err := c.ExchangeContext(ctx, m, server)
-			if err == nil && resp.Truncated {
-				tc := &dns.Client{Net: "tcp", Timeout: c.Timeout}
-				resp, _, err = tc.ExchangeContext(ctx, m, server)
-			}
-			if err != nil {
-				return nil, server, err
-			}
-			for _, rr := range resp.Answer {
-				switch rr := rr.(type) {
-				case *dns.A:
-					addrs = append(addrs, netip.AddrFrom4([4]byte(rr.A.To4())))
-				case *dns.AAAA:
-					addrs = append(addrs, netip.AddrFrom16([16]byte(rr.AAAA.To16())).Unmap())
-				}
-			}
-		}
-		if len(addrs) > 0 {
-			return addrs, server, nil
-		}
-	}
-	return nil, server, nil
 }
 
 // checkDial opens a TCP connection to the master's RPC port, as the worker
@@ -420,14 +374,6 @@ func overlap(a, b []netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func joinAddrs(addrs []netip.Addr) string {
-	s := make([]string, len(addrs))
-	for i, a := range addrs {
-		s[i] = a.String()
-	}
-	return strings.Join(s, " ")
 }
 
 // doctorCommand parses doctor's arguments: [--json] [master|worker|connect],

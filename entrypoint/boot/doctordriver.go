@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // driverDialTimeout bounds one dial of a driver port. An executor that
@@ -112,7 +114,7 @@ func diagnoseDriver(ctx context.Context, t driverTarget, p driverProbe) []findin
 		}
 		// Executors take the first address the name resolves to.
 		addr = ips[0]
-		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here", t.host, joinAddrs(ips)), ""})
+		fs = append(fs, finding{sevOK, "names", fmt.Sprintf("%s is %s here", t.host, etcformat.JoinAddrs(ips)), ""})
 	}
 	addr = addr.Unmap()
 	if addr.IsLoopback() || addr.IsUnspecified() {
