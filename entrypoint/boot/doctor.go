@@ -178,7 +178,7 @@ func checkEnv(m map[string]string) ([]string, finding) {
 	}
 	var names []string
 	for _, r := range removed {
-		if r.Reason == "platform link value where spark expects a number" {
+		if r.Numeric {
 			names = append(names, r.Name+"="+r.Value)
 		}
 	}

@@ -39,6 +39,9 @@ type Removal struct {
 	Name   string `json:"name"`
 	Value  string `json:"value"`
 	Reason string `json:"reason"`
+	// Numeric marks one of Spark's integer settings that held a link
+	// value; the rest of a link family is removed with it.
+	Numeric bool `json:"-"`
 }
 
 // Scrub returns env without the variables Spark would misread. A numeric
@@ -70,13 +73,14 @@ func Scrub(env []string) ([]string, []Removal, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		if fam := linkFamily(k, families); fam != "" {
 			reason := "link variable of " + fam
-			if _, isInt := intVars[k]; isInt {
+			_, numeric := intVars[k]
+			if numeric {
 				reason = "platform link value where spark expects a number"
 			}
 			if strings.HasPrefix(k, fam+"_ENV_") {
 				v = "(not shown)"
 			}
-			removed = append(removed, Removal{Name: k, Value: v, Reason: reason})
+			removed = append(removed, Removal{Name: k, Value: v, Reason: reason, Numeric: numeric})
 			continue
 		}
 		out = append(out, kv)

@@ -57,6 +57,11 @@ func TestScrub(t *testing.T) {
 				if strings.Contains(r.Value, "hunter2") {
 					t.Errorf("removal %s shows the linked container's value %q", r.Name, r.Value)
 				}
+				// Numeric is what doctor keys on: Spark's integer settings
+				// only, never the rest of the family.
+				if _, isInt := intVars[r.Name]; r.Numeric != isInt {
+					t.Errorf("removal %s: Numeric = %v, want %v", r.Name, r.Numeric, isInt)
+				}
 			}
 			if !reflect.DeepEqual(names, tt.wantRemoved) {
 				t.Errorf("Scrub() removed %q, want %q", names, tt.wantRemoved)
