@@ -21,11 +21,9 @@ import (
 // Exit statuses of the entrypoint's own failures (sysexits.h), apart from
 // the workload's status, which passes through unchanged.
 const (
-	exitUsage       = 64  // EX_USAGE: a setting or the command line is wrong
-	exitUnavailable = 69  // EX_UNAVAILABLE: no master within ENTRYPOINT_MASTER_WAIT
-	exitSoftware    = 70  // EX_SOFTWARE: an internal failure
-	exitCannotRun   = 126 // the command exists but cannot be executed
-	exitNotFound    = 127 // the command does not exist
+	exitUsage       = 64 // EX_USAGE: a setting or the command line is wrong
+	exitUnavailable = 69 // EX_UNAVAILABLE: no master within ENTRYPOINT_MASTER_WAIT
+	exitSoftware    = 70 // EX_SOFTWARE: an internal failure
 )
 
 func main() {
@@ -63,10 +61,8 @@ func exitCode(err error) int {
 		return 1
 	case errors.Is(err, boot.ErrNoMaster), errors.Is(err, discovery.ErrNotFound):
 		return exitUnavailable
-	case errors.Is(err, supervisor.ErrNotFound):
-		return exitNotFound
-	case errors.Is(err, supervisor.ErrNotExecutable):
-		return exitCannotRun
+	case errors.Is(err, supervisor.ErrNotFound), errors.Is(err, supervisor.ErrNotExecutable):
+		return supervisor.StartStatus(err)
 	}
 	return exitSoftware
 }

@@ -159,5 +159,5 @@ func waitStatusOf(si siginfo) syscall.WaitStatus {
 	case cldDumped:
 		return syscall.WaitStatus(uint32(si.status&0x7f) | 0x80)
 	}
-	return syscall.WaitStatus(0xffff) // neither exited nor signalled: statusOf makes it 70
+	return syscall.WaitStatus(0xffff) // neither exited nor signalled: statusOf makes it StatusInternal
 }

@@ -12,9 +12,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// internalStatus is returned with an internal error (EX_SOFTWARE).
-const internalStatus = 70
-
 // reapBound bounds the wait for the last zombies after everything is dead,
 // so a kernel that is slow to release a process cannot hang the container.
 const reapBound = 2 * time.Second
@@ -71,7 +68,7 @@ type sup struct {
 // directory to "/" and does not change it back.
 func Run(cfg Config) (status int, err error) {
 	if len(cfg.Args) == 0 {
-		return internalStatus, errors.New("no command to run")
+		return StatusInternal, errors.New("no command to run")
 	}
 	// Catching the relayed signals costs the runtime a round trip to its
 	// signal thread per signal: done while the rest is prepared, and always
@@ -124,7 +121,7 @@ func (s *sup) run() (int, error) {
 		reports, err = s.startWaiter()
 	}
 	if err != nil {
-		return internalStatus, err
+		return StatusInternal, err
 	}
 
 	deadline := time.NewTimer(time.Hour)
@@ -257,21 +254,14 @@ func (s *sup) onReport(ctx context.Context, r report) {
 		}
 		s.childDone = true
 		s.runErr = r.err
-		switch {
-		case errors.Is(r.err, ErrNotFound):
-			s.status = 127
-		case errors.Is(r.err, ErrNotExecutable):
-			s.status = 126
-		default:
-			s.status = internalStatus
-		}
+		s.status = StartStatus(r.err)
 		s.log.Error().Err(r.err).Int("status", s.status).Msg("workload could not be started")
 	case "eof":
 		if s.childDone {
 			return
 		}
 		s.childDone = true
-		s.status = internalStatus
+		s.status = StatusInternal
 		s.runErr = errors.New("waiter exited without reporting the workload's status")
 		s.log.Error().Err(s.runErr).Msg("lost the workload")
 		s.cancel()

@@ -74,12 +74,34 @@ type Decommission struct {
 	Poll time.Duration
 }
 
-// ErrNotFound reports that the command does not exist; main exits 127.
+// ErrNotFound reports that the command does not exist (StatusNotFound).
 var ErrNotFound = errors.New("command not found")
 
-// ErrNotExecutable reports that the command exists but cannot be executed;
-// main exits 126.
+// ErrNotExecutable reports that the command exists but cannot be executed
+// (StatusCannotRun).
 var ErrNotExecutable = errors.New("command not executable")
+
+// The exit statuses the supervisor gives when the workload has none of its
+// own, the shell's: an internal failure (EX_SOFTWARE), a command that
+// cannot be executed, a command that does not exist.
+const (
+	StatusInternal  = 70
+	StatusCannotRun = 126
+	StatusNotFound  = 127
+)
+
+// StartStatus is the status for err, a failure to start the workload:
+// StatusNotFound for ErrNotFound, StatusCannotRun for ErrNotExecutable,
+// StatusInternal for anything else.
+func StartStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return StatusNotFound
+	case errors.Is(err, ErrNotExecutable):
+		return StatusCannotRun
+	}
+	return StatusInternal
+}
 
 // statusOf maps a raw wait status to a shell-style exit status.
 func statusOf(ws syscall.WaitStatus) int {
@@ -91,5 +113,5 @@ func statusOf(ws syscall.WaitStatus) int {
 	}
 	// Stopped/continued statuses are never reported because the waiter
 	// does not ask for them; treat one as an internal failure.
-	return 70
+	return StatusInternal
 }

@@ -67,7 +67,7 @@ func Waiter(args []string) int {
 		b, err2 := strconv.Atoi(args[1])
 		if err1 != nil || err2 != nil {
 			fmt.Fprintf(os.Stderr, "entrypoint waiter: bad arguments %q\n", args)
-			return 70
+			return StatusInternal
 		}
 		specFD, reportFD = a, b
 	}
@@ -78,7 +78,7 @@ func Waiter(args []string) int {
 	report := os.NewFile(uintptr(reportFD), "report")
 	if specIn == nil || report == nil {
 		fmt.Fprintln(os.Stderr, "entrypoint waiter: missing pipes")
-		return 70
+		return StatusInternal
 	}
 
 	var sp spec
@@ -92,7 +92,7 @@ func Waiter(args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(report, "error %s read spec: %s\n", errKindOther, oneLine(err))
-		return 70
+		return StatusInternal
 	}
 
 	pid, kind, err := startChild(sp, []uintptr{0, 1, 2}, nil, nil)
@@ -108,14 +108,14 @@ func Waiter(args []string) int {
 		// Nobody is listening any more; still reap the child so it does not
 		// linger as our zombie.
 		waitPid(pid)
-		return 70
+		return StatusInternal
 	}
 	// The waiter stays as long as the workload: as small as it can be.
 	trim := time.AfterFunc(trimDelay, trimMemory)
 	ws := waitPid(pid)
 	trim.Stop()
 	if _, err := fmt.Fprintf(report, "status %d\n", uint32(ws)); err != nil {
-		return 70
+		return StatusInternal
 	}
 	return 0
 }
