@@ -260,7 +260,7 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	log.Info().Str("role", string(role)).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
 	if p.DecommissionUI != "" {
-		cfg.Decommission = &supervisor.Decommission{WorkerUI: p.DecommissionUI}
+		cfg.Drain = workerDecommission(p.DecommissionUI, decommissionPoll)
 	}
 	if p.Connect != nil {
 		stop := make(chan string, 1)

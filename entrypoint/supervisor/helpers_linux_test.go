@@ -8,8 +8,11 @@ package supervisor
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -115,7 +118,8 @@ func roleSupervisor() int {
 			}
 		}
 		if r.DecommURL != "" {
-			cfg.Decommission = &Decommission{WorkerUI: r.DecommURL, Poll: r.Poll}
+			url, poll := r.DecommURL+"/json/", r.Poll
+			cfg.Drain = &Drain{Signal: syscall.SIGPWR, Wait: func(ctx context.Context) string { return pollIdle(ctx, url, poll) }}
 		}
 		if r.UID >= 0 {
 			cfg.Credential = &syscall.Credential{Uid: uint32(r.UID), Gid: uint32(r.UID)}
@@ -346,4 +350,24 @@ func roleLazyReaper() int {
 		return 4
 	}
 	return 0
+}
+
+// pollIdle is a drain's wait as a Spark worker's is (boot's own is tested
+// there): it polls url until the reply lists no executors, or ctx ends.
+func pollIdle(ctx context.Context, url string, poll time.Duration) string {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), `"executors":[]`) {
+				return "no executors left"
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "timed out"
+		case <-time.After(poll):
+		}
+	}
 }

@@ -45,8 +45,8 @@ type sup struct {
 	deadlineSet  bool
 	hurried      bool // SIGKILL everything that is left
 	termSent     bool // SIGTERM sent to what was left after the workload exited
-	decommission bool // start the decommission poll once the pid is known
-	decommDone   chan struct{}
+	drainPending bool // start the drain's wait once the pid is known
+	drainDone    chan struct{}
 	stop         <-chan string // Config.Stop until it has fired
 	cancel       context.CancelFunc
 	trim         *time.Timer   // trimMemory once the workload has started
@@ -202,10 +202,10 @@ func (s *sup) wait(ctx context.Context, sigs <-chan os.Signal, reports <-chan re
 		s.stop = nil
 		s.log.Warn().Str("reason", why).Msg("stopping the workload")
 		s.onSignal(ctx, syscall.SIGTERM)
-	case <-s.decommDone:
-		s.decommDone = nil
+	case <-s.drainDone:
+		s.drainDone = nil
 		if !s.childDone && s.target != 0 {
-			s.send(syscall.SIGTERM, "decommission finished")
+			s.send(syscall.SIGTERM, "drain over")
 		}
 	case <-s.wake:
 	case <-tick.C:
@@ -233,8 +233,8 @@ func (s *sup) onReport(ctx context.Context, r report) {
 			s.send(sig, "")
 		}
 		s.pending = nil
-		if s.decommission {
-			s.startDecommission(ctx)
+		if s.drainPending {
+			s.startDrain(ctx)
 		}
 	case "status":
 		if s.childDone {
@@ -289,12 +289,12 @@ func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
 		if s.childDone {
 			return // the stop sequence for the rest is already running
 		}
-		if sig == syscall.SIGTERM && s.cfg.Decommission != nil {
-			s.log.Info().Msg("stop requested; decommissioning the worker first")
-			s.send(syscall.SIGPWR, "decommission")
-			s.decommission = true
+		if sig == syscall.SIGTERM && s.cfg.Drain != nil {
+			s.log.Info().Str("signal", signalName(s.cfg.Drain.Signal)).Msg("stop requested; draining the workload first")
+			s.send(s.cfg.Drain.Signal, "drain")
+			s.drainPending = true
 			if s.target != 0 {
-				s.startDecommission(ctx)
+				s.startDrain(ctx)
 			}
 			return
 		}

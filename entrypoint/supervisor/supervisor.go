@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"time"
@@ -14,9 +15,6 @@ const WaiterArg = "__entrypoint_waiter"
 // DefaultGrace is used when Config.Grace is zero.  It leaves two seconds of
 // Docker's default ten-second stop timeout for our own SIGKILL and reaping.
 const DefaultGrace = 8 * time.Second
-
-// defaultPoll is the Decommission poll interval when none is set.
-const defaultPoll = 500 * time.Millisecond
 
 // Config describes the workload and how to stop it.
 type Config struct {
@@ -42,7 +40,7 @@ type Config struct {
 	// Rewrite maps a received signal to the one forwarded (dumb-init -r);
 	// mapping to 0 drops the signal.  A rewritten stop signal (SIGTERM or
 	// one of StopSignals) still starts the stop sequence.  Signals the
-	// supervisor sends on its own (Decommission's SIGPWR and SIGTERM, the
+	// supervisor sends on its own (Drain's signal and the SIGTERM after it, the
 	// stop sequence's SIGTERM and SIGKILL) are not rewritten.
 	Rewrite map[syscall.Signal]syscall.Signal
 	// StopSignals start the stop sequence, besides SIGTERM, which always
@@ -52,9 +50,9 @@ type Config struct {
 	// (a shell, a REPL cancelling a job) that handles it and carries on, as
 	// tini and dumb-init leave it.
 	StopSignals []syscall.Signal
-	// Decommission, when non-nil, turns the first SIGTERM into a graceful
-	// Spark worker decommission.
-	Decommission *Decommission
+	// Drain, when non-nil, turns the first SIGTERM into a drain: its
+	// Signal goes to the workload, and SIGTERM only once its Wait is over.
+	Drain *Drain
 	// Stop, when a reason arrives on it, starts the stop sequence as a
 	// SIGTERM would (the caller's own judgement that the workload must
 	// end); the reason is logged. nil: only signals stop the workload.
@@ -63,15 +61,18 @@ type Config struct {
 	Log zerolog.Logger
 }
 
-// Decommission configures Spark's graceful worker decommission: the first
-// SIGTERM is sent to the workload as SIGPWR, then WorkerUI+"/json/" is polled
-// until its "executors" array is empty (or the grace period is nearly over),
-// and only then is SIGTERM sent.
-type Decommission struct {
-	// WorkerUI is the worker's web UI base URL, e.g. "http://127.0.0.1:8081".
-	WorkerUI string
-	// Poll is the poll interval; 0 means 500ms.
-	Poll time.Duration
+// Drain is how a workload is emptied before it is stopped, for one that has
+// such a protocol (a Spark worker's decommission: SIGPWR, then wait until
+// it runs no executors). The supervisor knows only the signal and when the
+// wait is over.
+type Drain struct {
+	// Signal asks the workload to drain.
+	Signal syscall.Signal
+	// Wait returns once the workload has drained, with a short word for
+	// the log. Its context ends when the grace period is nearly over (the
+	// stop signal must still fit before the SIGKILL) or the workload
+	// exits.
+	Wait func(ctx context.Context) string
 }
 
 // ErrNotFound reports that the command does not exist (StatusNotFound).

@@ -875,7 +875,11 @@ func TestCredential(t *testing.T) {
 	}
 }
 
-func TestDecommission(t *testing.T) {
+// TestDrain: with a Drain, the first SIGTERM reaches the workload as the
+// drain's signal, and SIGTERM follows once the drain's wait is over (here a
+// Spark worker's, polling a fake worker UI), or when the grace period is
+// nearly out.
+func TestDrain(t *testing.T) {
 	cases := []struct {
 		name  string
 		busy  int64 // replies with an executor before the first empty one; -1: never empty
