@@ -47,23 +47,8 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	e2e.Run(t, "docker", "run", "-d", "--name", master,
 		"-p", "127.0.0.1::7077", "-p", "127.0.0.1::8080", "--stop-timeout", "10",
 		masterImage)
-	ids := []string{}
-	for i := 1; i <= e2e.Workers; i++ {
-		name := fmt.Sprintf("%s-worker-%d", prefix, i)
-		res.Container(name)
-		e2e.Run(t, "docker", "run", "-d", "--name", name, "--link", master+":spark-master",
-			"--stop-timeout", "10", workerImage)
-		ids = append(ids, name)
-	}
-
-	ok := true
-	for _, id := range ids {
-		ok = e2e.CheckDiscovery(t, id, "docker-links", "spark://spark-master:7077") && ok
-	}
-	m.OK("discovery", ok)
-
-	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
-	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
+	ids := startWorkers(t, res, prefix, master, workerImage)
+	checkFormation(t, m, master, ids)
 
 	// What the images' HEALTHCHECK runs.
 	for _, id := range ids {
@@ -139,6 +124,35 @@ func runLinks(t *testing.T, path, kind, tag, py string) {
 	}
 	m.OK("stop", e2e.Stop(t, all))
 	t.Logf("%s path took %s", path, time.Since(start).Round(time.Second))
+}
+
+// startWorkers runs e2e.Workers workers of image linked to master, as the
+// 2015 post did, and returns their names.
+func startWorkers(t *testing.T, res *e2e.Resources, prefix, master, image string) []string {
+	t.Helper()
+	var ids []string
+	for i := 1; i <= e2e.Workers; i++ {
+		name := fmt.Sprintf("%s-worker-%d", prefix, i)
+		res.Container(name)
+		e2e.Run(t, "docker", "run", "-d", "--name", name, "--link", master+":spark-master",
+			"--stop-timeout", "10", image)
+		ids = append(ids, name)
+	}
+	return ids
+}
+
+// checkFormation checks that every worker found the master through the
+// link, that all are ALIVE at it, and that master and worker JVMs map
+// their class-data archives.
+func checkFormation(t *testing.T, m *e2e.Matrix, master string, ids []string) {
+	t.Helper()
+	ok := true
+	for _, id := range ids {
+		ok = e2e.CheckDiscovery(t, id, "docker-links", "spark://spark-master:7077") && ok
+	}
+	m.OK("discovery", ok)
+	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
+	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
 }
 
 // restartMaster stops the master, lets another container take its address

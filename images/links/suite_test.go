@@ -1,7 +1,6 @@
 package links_test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,13 +33,7 @@ func TestDockerRunLinksTrixie(t *testing.T) {
 	master := prefix + "-spark-master"
 	res.Container(master)
 	e2e.Run(t, "docker", "run", "-d", "--name", master, "-p", "127.0.0.1::8080", "--stop-timeout", "10", masterImage)
-	ids := []string{}
-	for i := 1; i <= e2e.Workers; i++ {
-		name := fmt.Sprintf("%s-worker-%d", prefix, i)
-		res.Container(name)
-		e2e.Run(t, "docker", "run", "-d", "--name", name, "--link", master+":spark-master", "--stop-timeout", "10", workerImage)
-		ids = append(ids, name)
-	}
+	ids := startWorkers(t, res, prefix, master, workerImage)
 
 	// What explain reports is what the labels promise, and what a driver
 	// must match.
@@ -55,13 +48,7 @@ func TestDockerRunLinksTrixie(t *testing.T) {
 	m.Set("python", runtime.Python)
 	m.Set("java", runtime.Java)
 
-	ok := true
-	for _, id := range ids {
-		ok = e2e.CheckDiscovery(t, id, "docker-links", "spark://spark-master:7077") && ok
-	}
-	m.OK("discovery", ok)
-	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), e2e.Workers, 3*time.Minute)
-	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
+	checkFormation(t, m, master, ids)
 	shell := e2e.CheckDriversInMaster(t, master)
 	m.OK("shell", shell)
 	// No driver on the host here: its Python is another minor.
