@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // This file holds the DNS client shared by cluster-dns, docker-dns, swarm
@@ -39,18 +41,21 @@ type resolvConf struct {
 	ndots   int
 }
 
-// parseResolv parses /etc/resolv.conf contents; ok is false when there are
-// none.
+// parseResolv reads /etc/resolv.conf contents as glibc does (etcformat);
+// ok is false when there are none.
 func parseResolv(b []byte) (resolvConf, bool) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return resolvConf{}, false
 	}
-	cfg, err := dns.ClientConfigFromReader(bytes.NewReader(b))
+	r, err := etcformat.ParseResolv(b)
 	if err != nil {
 		return resolvConf{}, false
 	}
-	rc := resolvConf{servers: cfg.Servers, ndots: cfg.Ndots}
-	for _, s := range cfg.Search {
+	rc := resolvConf{ndots: r.Ndots()}
+	for _, a := range r.Nameservers {
+		rc.servers = append(rc.servers, a.String())
+	}
+	for _, s := range r.Search {
 		if s = strings.TrimSuffix(s, "."); s != "" {
 			rc.search = append(rc.search, s)
 		}

@@ -1,7 +1,8 @@
-// Package etcformat reads the files of /etc that name hosts, the way glibc
-// (and so the Spark JVM) reads them. It imports nothing of the project:
-// discovery, the command's /etc transforms and its doctor read these files
-// through it, so each format has one reader.
+// Package etcformat reads the files of /etc that name hosts and name
+// servers (hosts, resolv.conf), the way glibc (and so the Spark JVM) reads
+// them. It imports nothing of the project: discovery, the command's /etc
+// transforms and its doctor read these files through it, so each format
+// has one reader.
 package etcformat
 
 import (

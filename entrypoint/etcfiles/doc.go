@@ -12,7 +12,7 @@
 // # Pure transforms, one place for I/O
 //
 // [RewriteHosts] and [RewriteResolv] are pure functions from the old file
-// bytes to the new ones; [LookupHosts] and [ParseResolv] read the same bytes
+// bytes to the new ones; [LookupHosts] and [etcformat.ParseResolv] read the same bytes
 // the way the C library does. [Apply] is the only code that touches the file
 // system. Keeping them apart lets the transforms be tested with golden files
 // and fuzzed, without root and without a global path variable.

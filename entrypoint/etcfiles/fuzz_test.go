@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 // addGoldenSeeds seeds f with every platform file and golden output under
@@ -57,11 +59,11 @@ func FuzzRewriteResolv(f *testing.F) {
 	f.Add([]byte("# swarming-spark disabled: # swarming-spark disabled: search a\n"), "options ndots:5")
 	f.Add([]byte("nameserver 1.1.1.1\r\nsearch\n  domain x"), "nameserver 10.96.0.10\nsearch a b")
 	f.Fuzz(func(t *testing.T, in []byte, args string) {
-		want, err := ParseResolv([]byte(args))
+		want, err := etcformat.ParseResolv([]byte(args))
 		if err != nil {
 			return
 		}
-		ParseResolv(in) // must not panic
+		etcformat.ParseResolv(in) // must not panic
 		checkResolvProps(t, in, want)
 	})
 }

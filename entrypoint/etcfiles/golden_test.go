@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/snufkin/swarming-spark/discovery/etcformat"
 )
 
 var update = flag.Bool("update", false, "rewrite the want.* golden files under testdata")
@@ -41,7 +43,7 @@ var goldenKinds = []goldenKind{
 		if args == nil {
 			return RewriteResolv(in, Resolv{})
 		}
-		want, err := ParseResolv(args)
+		want, err := etcformat.ParseResolv(args)
 		if err != nil {
 			return nil, err
 		}
