@@ -29,27 +29,10 @@ func lookupHosts(hosts []byte, name string) (hostsLine, bool) {
 	return hostsLine{}, false
 }
 
-// validHostname reports whether s is a syntactically valid host name:
-// dot-separated labels of letters, digits, "-" and "_" (Docker and
-// Kubernetes names may contain underscores), no empty label except an
-// optional trailing dot, at most 253 characters.
+// validHostname reports whether s is a host name (etcformat.CheckHostname),
+// with an optional trailing dot.
 func validHostname(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
+	return etcformat.CheckHostname(strings.TrimSuffix(s, ".")) == nil
 }
 
 // parsePort parses a decimal TCP port 1..65535 (no sign, no leading "0x").

@@ -7,6 +7,7 @@ package etcformat
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"strings"
 )
@@ -66,4 +67,35 @@ func JoinAddrs(addrs []netip.Addr) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, " ")
+}
+
+// CheckHostname reports why name is not a host name a resolver accepts
+// (RFC 1123 labels, with "_" too, which Docker and Kubernetes names may
+// hold): dot-separated labels of 1 to 63 letters, digits, "-" and "_", not
+// starting or ending with "-", 253 bytes at most. A trailing dot is the
+// caller's to remove where it means the root.
+func CheckHostname(name string) error {
+	if name == "" {
+		return fmt.Errorf("empty hostname")
+	}
+	if len(name) > 253 {
+		return fmt.Errorf("hostname %.20q...: longer than 253 bytes", name)
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		switch {
+		case label == "":
+			return fmt.Errorf("hostname %q: empty label", name)
+		case len(label) > 63:
+			return fmt.Errorf("hostname %q: label longer than 63 bytes", name)
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return fmt.Errorf("hostname %q: label starts or ends with '-'", name)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("hostname %q: invalid character %q", name, c)
+			}
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package etcformat
 import (
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +20,18 @@ func TestHostsLines(t *testing.T) {
 	}
 	if l := want[2]; !l.Has("spark-worker") || l.Has("spark-worker.") {
 		t.Errorf("Has: want a case-insensitive match and no trailing-dot match (glibc's)")
+	}
+}
+
+func TestCheckHostname(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"spark-master": true, "spark_master": true, "tasks.spark-master": true, "10.0.0.1": true,
+		"a" + strings.Repeat(".a", 126): true, strings.Repeat("a", 63): true,
+		"": false, "spark-": false, "-spark": false, "a..b": false, "spark-master.": false,
+		strings.Repeat("a", 64): false, "a" + strings.Repeat(".a", 127): false, "spark master": false, "spärk": false,
+	} {
+		if err := CheckHostname(name); (err == nil) != ok {
+			t.Errorf("CheckHostname(%q) = %v, want ok %v", name, err, ok)
+		}
 	}
 }

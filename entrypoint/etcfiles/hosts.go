@@ -98,38 +98,14 @@ func validHostEntry(e HostEntry) error {
 	return nil
 }
 
-// validHostname checks a name for a hosts file or a search list. It is
-// stricter than the C library, which accepts anything between white space:
-// we write these names into files that other programs parse, so anything
-// that could split a line, start a comment or look like an option is out.
+// validHostname checks a name for a hosts line: a host name
+// (etcformat.CheckHostname) that is not an IP address, which a hosts line
+// would take for a name.
 func validHostname(name string) error {
-	if name == "" {
-		return fmt.Errorf("empty hostname")
-	}
-	if len(name) > 253 {
-		return fmt.Errorf("hostname %.20q...: longer than 253 bytes", name)
-	}
 	if _, err := netip.ParseAddr(name); err == nil {
 		return fmt.Errorf("hostname %q: is an IP address", name)
 	}
-	for label := range strings.SplitSeq(name, ".") {
-		if label == "" {
-			return fmt.Errorf("hostname %q: empty label", name)
-		}
-		if len(label) > 63 {
-			return fmt.Errorf("hostname %q: label longer than 63 bytes", name)
-		}
-		if label[0] == '-' {
-			return fmt.Errorf("hostname %q: label starts with '-'", name)
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("hostname %q: invalid character %q", name, c)
-			}
-		}
-	}
-	return nil
+	return etcformat.CheckHostname(name)
 }
 
 // LookupHosts returns the addresses that name has in the hosts file in, in
