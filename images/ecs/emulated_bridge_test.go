@@ -125,7 +125,7 @@ func TestECSEmulatedBridge(t *testing.T) {
 	stopOK := emu.stopTasks(all...)
 	for _, w := range workers {
 		logs, _ := e2e.Try("docker", "logs", w.container("spark-worker"))
-		if grepLine(logs, "entrypoint: drain over") == "" {
+		if grepLine(logs, "drain over") == "" {
 			t.Errorf("%s: no decommission on SIGTERM although the task definition enables it", w.container("spark-worker"))
 			stopOK = false
 		}

@@ -214,7 +214,7 @@ func TestECSEmulated(t *testing.T) {
 	stopOK := emu.stopTasks(all...)
 	for _, w := range workers {
 		logs, _ := e2e.Try("docker", "logs", w.container("spark-worker"))
-		if line := grepLine(logs, "entrypoint: drain over"); line != "" {
+		if line := grepLine(logs, "drain over"); line != "" {
 			t.Logf("%s: %s", w.container("spark-worker"), line)
 		} else {
 			t.Errorf("%s: no decommission on SIGTERM although the task definition enables it", w.container("spark-worker"))

@@ -228,7 +228,7 @@ func TestKubernetesEmulated(t *testing.T) {
 	// the entrypoint's decommission wait.
 	for _, id := range ids {
 		logs, _ := e2e.Try("docker", "logs", id)
-		if line := grepLine(logs, "entrypoint: drain over"); line != "" {
+		if line := grepLine(logs, "drain over"); line != "" {
 			t.Logf("%s: %s", id, line)
 		} else {
 			t.Errorf("%s: no decommission on SIGTERM although the manifest enables it", id)

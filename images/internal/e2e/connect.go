@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -73,15 +74,25 @@ func CheckDriversInMaster(t *testing.T, master string) bool {
 
 // StopLine returns the entrypoint's log line in log that says it stopped
 // the workload, and whether its reason names the application: what a
-// Connect server that exits by itself owes whoever reads its log.
+// Connect server that exits by itself owes whoever reads its log. The line
+// is text (the default) or JSON (ENTRYPOINT_LOG_FORMAT=json, as the
+// Kubernetes and ECS files set).
 func StopLine(log string) (string, bool) {
 	for _, line := range strings.Split(log, "\n") {
-		_, after, ok := strings.Cut(line, " entrypoint: stopping the workload ")
-		if !ok {
+		var l struct {
+			Message string `json:"message"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(line)), &l) == nil {
+			if l.Message == "stopping the workload" {
+				return strings.TrimSpace(line), strings.Contains(l.Reason, "application")
+			}
 			continue
 		}
-		_, reason, _ := strings.Cut(after, "reason=")
-		return strings.TrimSpace(line), strings.Contains(reason, "application")
+		if _, after, ok := strings.Cut(line, " entrypoint: stopping the workload "); ok {
+			_, reason, _ := strings.Cut(after, "reason=")
+			return strings.TrimSpace(line), strings.Contains(reason, "application")
+		}
 	}
 	return "", false
 }
