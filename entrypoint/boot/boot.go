@@ -188,10 +188,7 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 		return err
 	}
 	logRemovals(log, p.Removed, "the jvm's")
-	uid, gid := os.Geteuid(), os.Getegid()
-	if p.Credential != nil {
-		uid, gid = int(p.Credential.Uid), int(p.Credential.Gid)
-	}
+	uid, gid := workloadIDs(p.Credential)
 	if p.Connect != nil {
 		log.Info().Str("driver_host", p.Node.Host).Str("source", p.Advertise.Source).Int("port", p.Connect.Port).Bool("token", p.Connect.Token).
 			Msg("spark connect server: executors dial the driver at driver_host, clients connect to port")

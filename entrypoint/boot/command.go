@@ -40,10 +40,7 @@ func runCommand(args []string, s settings.Settings, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	uid, gid := os.Geteuid(), os.Getegid()
-	if cred != nil {
-		uid, gid = int(cred.Uid), int(cred.Gid)
-	}
+	uid, gid := workloadIDs(cred)
 	env = ensurePasswdEntry(uid, gid, env, log)
 	log.Debug().Strs("args", args).Str("user", name).Msg("running a command")
 	return supervise(supervisor.Config{Args: args, Env: env, Credential: cred}, s, log)

@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/rs/zerolog"
 
@@ -20,6 +21,15 @@ var nssWrapperLibs = []string{
 	"/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
 	"/usr/lib64/libnss_wrapper.so",
 	"/usr/lib/libnss_wrapper.so",
+}
+
+// workloadIDs are the uid and gid the workload runs as: cred's, or ours
+// when it keeps our identity (cred nil).
+func workloadIDs(cred *syscall.Credential) (uid, gid int) {
+	if cred == nil {
+		return os.Geteuid(), os.Getegid()
+	}
+	return int(cred.Uid), int(cred.Gid)
 }
 
 // ensurePasswdEntry gives a uid without a passwd entry one. Under an
