@@ -4,9 +4,9 @@
 # sources, the Java runtime that suite ships, python3, and Spark's jars and bin/
 # taken from the pyspark package. DEBIAN_SUITE picks the suite, and with it the
 # Python a driver must match: bookworm (the default: Python 3.11, Java 17) or
-# trixie (Python 3.13, Java 21; its base is tagged $SPARK_VERSION-trixie). The layout matches the official apache/spark image
-# (/opt/spark, user spark uid 185, /opt/spark/work-dir), so the Dockerfiles work
-# on either base.
+# trixie (Python 3.13, Java 21; its base is tagged $SPARK_VERSION-trixie).
+# The layout matches the official apache/spark image (/opt/spark, user spark
+# uid 185, /opt/spark/work-dir), so the Dockerfiles work on either base.
 #
 # A second run with the same inputs does nothing: the image carries a label with
 # the hash of this script and the Spark version, and is rebuilt only when it
@@ -83,7 +83,10 @@ fi
 # Wheels for the root's Python and architecture, into the directory Debian's
 # python3 reads for local packages. pandas 3 is left out: PySpark warns that
 # it does not fully support it yet.
-py=$(tar -tf "$rootfs" | sed -n -E 's#^\.?/?usr/lib/python(3\.[0-9]+)/$#\1#p' | head -n1)
+# The root's file list, read once: its Python's and its JDK's directories
+# name their versions (and the JDK's its architecture).
+listing=$(tar -tf "$rootfs")
+py=$(sed -n -E 's#^\.?/?usr/lib/python(3\.[0-9]+)/$#\1#p' <<<"$listing" | head -n1)
 [ -n "$py" ] || { echo "build-base: no usr/lib/python3.X in $rootfs" >&2; exit 1; }
 case "$(dpkg --print-architecture)" in
   amd64) wheel_arch=x86_64 ;; arm64) wheel_arch=aarch64 ;;
@@ -142,9 +145,9 @@ docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/
 # any more go.
 docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -F ":$suite-" | grep -vxF "$raw" |
   xargs -r docker rmi >/dev/null 2>&1 || true
-# The JDK's directory names its version and architecture; take it from the
-# root rather than assume either.
-java_home=$(tar -tf "$rootfs" | sed -n -E 's#^\.?/?(usr/lib/jvm/java-[0-9]+-openjdk-[a-z0-9]+)/bin/java$#/\1#p' | head -n1)
+# JAVA_HOME from the root's list rather than an assumed version and
+# architecture.
+java_home=$(sed -n -E 's#^\.?/?(usr/lib/jvm/java-[0-9]+-openjdk-[a-z0-9]+)/bin/java$#/\1#p' <<<"$listing" | head -n1)
 [ -n "$java_home" ] || { echo "build-base: no usr/lib/jvm/java-*-openjdk-*/bin/java in $rootfs" >&2; exit 1; }
 cat > "$bctx/Dockerfile" <<DOCKERFILE
 FROM $raw
