@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/discovery/discoverytest"
 )
 
 // fakeJava stands in for the JDK: asked for the launcher's class it prints
@@ -50,20 +51,7 @@ func TestStopAtEveryStepOfTheStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The master's port, so that the wait for it ends at once.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := discoverytest.MasterPort(t)
 	env := []string{"PATH=/usr/bin:/bin", "SPARK_HOME=" + home, "JAVA_HOME=" + jdk, "SPARK_CONF_DIR=" + t.TempDir(),
 		"ENTRYPOINT_USER=0", "ENTRYPOINT_FIX_ETC=false", "ENTRYPOINT_DISCOVERY=static",
 		"SPARK_MASTER_URL=spark://" + ln.Addr().String(), "ENTRYPOINT_GRACE=5s"}

@@ -347,3 +347,25 @@ func UnusedAddr(t testing.TB) string {
 	ln.Close()
 	return addr
 }
+
+// MasterPort is a loopback TCP listener standing in for a master's RPC
+// port: it accepts and closes, which is all a dial check sees. It is
+// closed when the test ends, or earlier by the caller for a master gone.
+func MasterPort(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}

@@ -19,27 +19,6 @@ import (
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
-// startMaster is a TCP listener standing in for the master's RPC port; it
-// accepts and closes, which is all a dial check sees.
-func startMaster(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
 // startUI is the master's web UI, with its Date header off by skew.
 func startUI(t *testing.T, skew time.Duration) string {
 	t.Helper()
@@ -66,9 +45,9 @@ func TestDiagnose(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", dnsAddr)
 	}}).LookupHost
-	master := startMaster(t)
+	master := discoverytest.MasterPort(t)
 	_, port, _ := net.SplitHostPort(master.Addr().String())
-	gone := startMaster(t)
+	gone := discoverytest.MasterPort(t)
 	_, gonePort, _ := net.SplitHostPort(gone.Addr().String())
 	gone.Close()
 	ui := startUI(t, 0)
@@ -177,7 +156,7 @@ func TestDiagnose(t *testing.T) {
 // elsewhere is worth a warning.
 func TestDiagnoseMaster(t *testing.T) {
 	dnsAddr := discoverytest.StartDNS(t, nil, false).Addr
-	ln := startMaster(t)
+	ln := discoverytest.MasterPort(t)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 	for _, tt := range []struct {

@@ -92,7 +92,7 @@ func droppingPort(t *testing.T) int {
 }
 
 func TestDiagnoseDriver(t *testing.T) {
-	open := startMaster(t)
+	open := discoverytest.MasterPort(t)
 	_, openPort, _ := net.SplitHostPort(open.Addr().String())
 	listening, _ := strconv.Atoi(openPort)
 	_, closedPort, _ := net.SplitHostPort(discoverytest.UnusedAddr(t))
@@ -164,7 +164,7 @@ func TestDiagnoseDriver(t *testing.T) {
 // TestDoctorCommandDriver: doctor driver's arguments, with --json
 // anywhere, and its JSON, the same array of findings doctor prints.
 func TestDoctorCommandDriver(t *testing.T) {
-	open := startMaster(t)
+	open := discoverytest.MasterPort(t)
 	for _, args := range [][]string{
 		{"driver", open.Addr().String(), "--json"},
 		{"--json", "driver", open.Addr().String()},
