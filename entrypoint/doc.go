@@ -93,8 +93,9 @@
 //	SPARK_WORKER_PORT         worker: RPC port (default random)
 //	SPARK_WORKER_WEBUI_PORT   worker: web UI port (default 8081)
 //	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images)
-//	SPARK_WORKER_OPTS         worker JVM options; -Dspark.decommission.enabled=true turns the first SIGTERM
-//	                          into a graceful decommission (SIGPWR, wait for executors to finish, then SIGTERM)
+//	SPARK_WORKER_OPTS         worker JVM options; the entrypoint adds -Dspark.decommission.enabled=true, which turns
+//	                          the first SIGTERM into a graceful decommission (see Stopping a worker), unless it
+//	                          sets its own (false: a stop ends the executors at once)
 //	SPARK_HOME                where Spark is (default /opt/spark)
 //	SPARK_CONF_DIR            Spark's conf directory (default $SPARK_HOME/conf), as bin/load-spark-env.sh has it: its
 //	                          spark-env.sh is sourced before the launcher runs, and a recovery mode chosen in its
@@ -330,6 +331,8 @@
 //	         while /etc/hosts is this container's own, so a difference is a stale or pinned line
 //	connect  FAIL when the master's RPC port refuses a TCP connection (a master: skip, it may not
 //	         listen yet)
+//	decommission  worker: warn when a stop cannot drain the worker (SPARK_WORKER_OPTS turns it off or
+//	         names a signal that is none), with what the drivers must set
 //	clock    FAIL when the HTTP Date header of the master's web UI (SPARK_MASTER_WEBUI_PORT,
 //	         default 8080) is more than 5s from this container's clock
 //
@@ -365,6 +368,32 @@
 //   - SIGKILL and SIGSTOP cannot be caught, SIGCHLD is the reaper's, and
 //     SIGPIPE, SIGURG and signals 32-34 are not caught.
 //
+// # Stopping a worker
+//
+// A worker's first SIGTERM is a decommission (Spark's
+// spark.decommission.enabled, on by default in the images): PID 1 sends the
+// worker spark.worker.decommission.signal (PWR), so that the master gives
+// it no new executor and tells each application's driver; it then polls
+// the worker's web UI (/json/) until the worker runs no executor, and only
+// then, or one second before ENTRYPOINT_GRACE runs out, sends SIGTERM (at
+// once, without the decommission, when the worker JVM has no handler for
+// the signal yet, early in its start: the signal would kill it). An
+// executor leaves only when its driver's conf has
+// spark.decommission.enabled=true: it finishes its running tasks, starts
+// no new one and exits. The Connect server and the drivers started in the
+// images (spark-submit, pyspark, spark-shell: conf/spark-env.sh) set it; a
+// driver elsewhere must (entrypoint driver-conf prints it). Executors of
+// other drivers run until the grace period ends and are then killed, and
+// their tasks are re-run elsewhere. Shuffle files and cached blocks stay
+// on the worker unless the driver also sets
+// spark.storage.decommission.enabled=true (Spark then migrates them to
+// other executors). ENTRYPOINT_GRACE, and the platform's stop timeout
+// above it, must cover the longest task that should finish. A worker that
+// drained completely and then ended on the SIGTERM exits 0, not 143, so
+// that an orchestrator can tell a clean stop from a crash or a drain cut
+// short. explain shows the plan under "decommission"; doctor says when a
+// stop cannot drain and why.
+//
 // Once the JVM has started, PID 1 leaves the directory it was started in
 // (the image's WORKDIR or docker run -w, which the JVM starts in) for /, so
 // as not to pin it.
@@ -372,6 +401,7 @@
 // # Exit status
 //
 //	N        the workload exited with N
+//	0        a worker stopped after a complete drain (see Stopping a worker)
 //	1        ready: the node is not ready; doctor: a check failed
 //	128+N    the workload died of signal N, or a stop signal N came before it started
 //	64       bad settings or command line

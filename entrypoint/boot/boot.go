@@ -256,8 +256,8 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	// The command itself is the supervisor's "workload started" line.
 	log.Info().Str("role", string(role)).Str("user", p.User).Msg("starting spark")
 	cfg := supervisor.Config{Args: java, Shown: shown, Env: env, Credential: p.Credential}
-	if p.DecommissionUI != "" {
-		cfg.Drain = workerDecommission(p.DecommissionUI, decommissionPoll)
+	if p.Decommission != nil && p.Decommission.OnStop {
+		cfg.Drain = workerDecommission(*p.Decommission, decommissionPoll)
 	}
 	if p.Connect != nil {
 		stop := make(chan string, 1)

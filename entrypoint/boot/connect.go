@@ -45,8 +45,10 @@ const (
 // after a minute idle: dynamic allocation, with shuffle tracking in place
 // of an external shuffle service (Spark's job-scheduling guide). It keeps
 // one, so that the master lists it RUNNING (an application without
-// executors is WAITING) and a first query finds an executor up.
+// executors is WAITING) and a first query finds an executor up. Its
+// executors leave a stopping worker once their tasks end (driverSide).
 var connectJavaDefaults = []javaOption{
+	{decommissionKey, "true"},
 	{"spark.executor.cores", "1"},
 	{"spark.dynamicAllocation.enabled", "true"},
 	{"spark.dynamicAllocation.shuffleTracking.enabled", "true"},

@@ -3,45 +3,130 @@ package boot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
+	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 	"github.com/snufkin/swarming-spark/entrypoint/supervisor"
 )
 
 // decommissionPoll is how often the worker's UI is asked for its executors.
 const decommissionPoll = 500 * time.Millisecond
 
-// workerDecommission is a Spark worker's drain for the supervisor: SIGPWR
-// starts the worker's graceful decommission (Worker.scala handles PWR when
-// spark.decommission.enabled), and the wait polls the worker's own
-// workerUI+"/json/" until its "executors" array is empty.
-func workerDecommission(workerUI string, poll time.Duration) *supervisor.Drain {
-	url := strings.TrimRight(workerUI, "/") + "/json/"
+// The Spark settings of a worker's decommission (Spark's configuration
+// docs; Worker.scala registers the signal's handler only when the first is
+// true, and its default signal is PWR).
+const (
+	decommissionKey       = "spark.decommission.enabled"
+	decommissionSignalKey = "spark.worker.decommission.signal"
+)
+
+// driverSide is what a drain needs from each application: an executor
+// leaves a decommissioned worker only when its own conf, which it takes
+// from its driver, has spark.decommission.enabled (Spark's
+// CoarseGrainedExecutorBackend ignores the request otherwise), and then
+// once its running tasks have ended.
+const driverSide = "executors leave once their running tasks end only if their application's driver sets " +
+	"spark.decommission.enabled=true: the Connect server and the drivers started in these images do, " +
+	"a driver elsewhere must (entrypoint driver-conf prints it); other executors run until the grace period ends"
+
+// drainPlan is how a stop of a worker empties it first: explain's
+// "decommission", doctor's check and the supervisor's Drain.
+type drainPlan struct {
+	// OnStop: the first SIGTERM starts a decommission.
+	OnStop bool `json:"on_stop"`
+	// Source is where spark.decommission.enabled comes from:
+	// SPARK_WORKER_OPTS or the entrypoint's default.
+	Source string `json:"source"`
+	// Signal starts the decommission in the worker JVM, in Spark's form
+	// (spark.worker.decommission.signal).
+	Signal string `json:"signal,omitempty"`
+	// WorkerUI is polled until the worker runs no executor.
+	WorkerUI string `json:"worker_ui,omitempty"`
+	// Why a stop cannot drain, when it cannot.
+	Why string `json:"why,omitempty"`
+	// Drivers is what the applications must do for their executors to
+	// leave.
+	Drivers string `json:"drivers,omitempty"`
+	sig     syscall.Signal
+}
+
+// planDrain reads the worker's decommission from SPARK_WORKER_OPTS as the
+// user gave it: on unless it says otherwise.
+func planDrain(env []string, webUIPort int) drainPlan {
+	d := drainPlan{Source: "entrypoint default"}
+	name, sig := "PWR", decommissionSignal
+	if v, ok := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", decommissionKey); ok {
+		d.Source = "SPARK_WORKER_OPTS"
+		if v != "true" {
+			d.Why = fmt.Sprintf("SPARK_WORKER_OPTS sets %s=%s: a stop ends the worker's executors at once and their running tasks are re-run elsewhere", decommissionKey, v)
+			return d
+		}
+	}
+	if v, ok := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", decommissionSignalKey); ok {
+		var err error
+		if sig, err = settings.ParseSignal(v); err != nil {
+			d.Why = fmt.Sprintf("SPARK_WORKER_OPTS sets %s=%s, which is no signal the entrypoint can send", decommissionSignalKey, v)
+			return d
+		}
+		name = v
+	}
+	if sig == 0 {
+		d.Why = "decommission signals exist on linux only"
+		return d
+	}
+	d.OnStop, d.Signal, d.sig, d.Drivers = true, name, sig, driverSide
+	d.WorkerUI = "http://127.0.0.1:" + strconv.Itoa(webUIPort)
+	return d
+}
+
+// checkDrain is doctor's word on a worker's stop: whether it can drain,
+// and what it needs from the drivers.
+func checkDrain(env []string, webUIPort int, grace time.Duration) finding {
+	d := planDrain(env, webUIPort)
+	if !d.OnStop {
+		return finding{sevWarn, "decommission", "a stop cannot drain this worker: " + d.Why,
+			"leave " + decommissionKey + " and " + decommissionSignalKey + " out of SPARK_WORKER_OPTS (on, with PWR, by default)"}
+	}
+	if grace <= 0 {
+		grace = supervisor.DefaultGrace
+	}
+	return finding{sevOK, "decommission", fmt.Sprintf("a stop sends %s to the worker and waits up to ENTRYPOINT_GRACE=%s for its executors to leave; %s", d.Signal, grace, d.Drivers), ""}
+}
+
+// workerDecommission is a Spark worker's drain for the supervisor: the
+// signal starts the worker's graceful decommission, and the wait polls the
+// worker's own d.WorkerUI+"/json/" until its "executors" array is empty.
+func workerDecommission(d drainPlan, poll time.Duration) *supervisor.Drain {
+	url := strings.TrimRight(d.WorkerUI, "/") + "/json/"
 	return &supervisor.Drain{
-		Signal: decommissionSignal,
-		Wait:   func(ctx context.Context) string { return waitIdle(ctx, url, poll) },
+		Signal: d.sig,
+		Wait:   func(ctx context.Context) (string, bool) { return waitIdle(ctx, url, poll) },
 	}
 }
 
 // waitIdle polls url until the worker reports no executors, or ctx ends.
-// It returns a short word for the log.
-func waitIdle(ctx context.Context, url string, poll time.Duration) string {
+// It returns a short word for the log and whether the worker is empty.
+func waitIdle(ctx context.Context, url string, poll time.Duration) (string, bool) {
 	client := &http.Client{Timeout: max(poll, time.Second)}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		if n, err := executors(ctx, client, url); err == nil && n == 0 {
-			return "no executors left"
+			return "no executors left", true
 		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
-				return "timed out"
+				return "timed out", false
 			}
-			return "workload exited"
+			return "workload exited", false
 		case <-t.C:
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,7 +43,38 @@ func TestWaitIdleGivesUp(t *testing.T) {
 	srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if got := waitIdle(ctx, url+"/json/", 10*time.Millisecond); got != "timed out" {
-		t.Errorf("waitIdle against a dead worker UI = %q, want timed out", got)
+	if got, drained := waitIdle(ctx, url+"/json/", 10*time.Millisecond); got != "timed out" || drained {
+		t.Errorf("waitIdle against a dead worker UI = %q, %v; want timed out, false", got, drained)
+	}
+}
+
+// TestPlanDrain: a stop drains unless SPARK_WORKER_OPTS turns
+// decommission off or names a signal the entrypoint cannot send, and
+// explain says which.
+func TestPlanDrain(t *testing.T) {
+	cases := []struct {
+		opts           string
+		on             bool
+		source, signal string
+		why            string // a part of Why
+	}{
+		{"", true, "entrypoint default", "PWR", ""},
+		{"-Dspark.decommission.enabled=true", true, "SPARK_WORKER_OPTS", "PWR", ""},
+		{"-Dspark.decommission.enabled=true -Dspark.worker.decommission.signal=USR2", true, "SPARK_WORKER_OPTS", "USR2", ""},
+		{"-Dspark.decommission.enabled=false", false, "SPARK_WORKER_OPTS", "", "spark.decommission.enabled=false"},
+		{"-Dspark.worker.decommission.signal=NOPE", false, "entrypoint default", "", "spark.worker.decommission.signal=NOPE"},
+	}
+	for _, c := range cases {
+		env := []string{"SPARK_WORKER_OPTS=" + c.opts}
+		d := planDrain(env, 8081)
+		if f := checkDrain(env, 8081, 0); (f.Severity == sevOK) != c.on || (f.Severity == sevWarn) == c.on || (!c.on && !strings.Contains(f.Detail, c.why)) {
+			t.Errorf("doctor's decommission check with %q = %+v; want ok %v", c.opts, f, c.on)
+		}
+		if d.OnStop != c.on || d.Source != c.source || d.Signal != c.signal || !strings.Contains(d.Why, c.why) || (c.why == "") != (d.Why == "") {
+			t.Errorf("planDrain(%q) = %+v; want on %v, source %q, signal %q, why containing %q", c.opts, d, c.on, c.source, c.signal, c.why)
+		}
+		if c.on && (d.WorkerUI != "http://127.0.0.1:8081" || d.Drivers == "" || d.sig == 0) {
+			t.Errorf("planDrain(%q) = %+v: want the worker UI, the drivers' part and a signal", c.opts, d)
+		}
 	}
 }

@@ -129,6 +129,9 @@ func diagnose(ctx context.Context, role sparkenv.Role, s settings.Settings, d do
 	fs = append(fs, f)
 	fs = append(fs, checkUser(s, env, d)...)
 	fs = append(fs, checkEtc(d)...)
+	if role == sparkenv.Worker {
+		fs = append(fs, checkDrain(env, sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081), s.Grace))
+	}
 	var host string
 	var port int
 	switch role {

@@ -269,6 +269,10 @@ func driverConfOn(ctx context.Context, s settings.Settings, m driverMachine) (dr
 	}
 	c.header = fmt.Sprintf("%s (%s): %s", c.Platform, found, driverPhrase(c.Driver))
 	authConfs(&c, env)
+	// The workers decommission on a stop; this driver's executors then
+	// finish their running tasks and leave, instead of losing them
+	// (driverSide).
+	c.set(decommissionKey, "true")
 	for _, v := range ds.ignored {
 		c.note("%s is a platform link value (a Kubernetes Service or Docker link named spark-driver), not a setting: ignored", v)
 	}

@@ -24,24 +24,24 @@ import (
 // Plan is everything the entrypoint decided before starting the JVM; explain
 // prints it, startNode carries it out.
 type Plan struct {
-	Role           sparkenv.Role        `json:"role"`
-	Master         *discovery.Master    `json:"-"`
-	Host           string               `json:"-"`
-	Advertise      advertise            `json:"advertise"`
-	Argv           []string             `json:"command"`
-	Removed        []sparkenv.Removal   `json:"env_removed"`
-	JavaOptions    map[string]string    `json:"java_options,omitempty"`
-	User           string               `json:"user"`
-	Auth           bool                 `json:"authenticate"`
-	DecommissionUI string               `json:"decommission_ui,omitempty"`
-	MasterState    string               `json:"master_state,omitempty"`
-	Connect        *connectView         `json:"connect,omitempty"`
-	ClassArchive   string               `json:"-"`
-	Hosts          []etcfiles.HostEntry `json:"-"`
-	Resolv         *etcfiles.Resolv     `json:"-"`
-	Env            []string             `json:"-"`
-	Node           sparkenv.Node        `json:"-"`
-	Credential     *syscall.Credential  `json:"-"`
+	Role         sparkenv.Role        `json:"role"`
+	Master       *discovery.Master    `json:"-"`
+	Host         string               `json:"-"`
+	Advertise    advertise            `json:"advertise"`
+	Argv         []string             `json:"command"`
+	Removed      []sparkenv.Removal   `json:"env_removed"`
+	JavaOptions  map[string]string    `json:"java_options,omitempty"`
+	User         string               `json:"user"`
+	Auth         bool                 `json:"authenticate"`
+	Decommission *drainPlan           `json:"decommission,omitempty"`
+	MasterState  string               `json:"master_state,omitempty"`
+	Connect      *connectView         `json:"connect,omitempty"`
+	ClassArchive string               `json:"-"`
+	Hosts        []etcfiles.HostEntry `json:"-"`
+	Resolv       *etcfiles.Resolv     `json:"-"`
+	Env          []string             `json:"-"`
+	Node         sparkenv.Node        `json:"-"`
+	Credential   *syscall.Credential  `json:"-"`
 	// Warnings say what the plan could not do and why; plan logs them,
 	// explain lists them.
 	Warnings []string `json:"-"`
@@ -152,11 +152,10 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 				node = p.Node
 			}
 		}
+		d := planDrain(env, node.WebUIPort)
+		p.Decommission = &d
 		for _, o := range workerJavaDefaults {
 			env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", o.key, o.value)
-		}
-		if v, _ := sparkenv.JavaOption(env, "SPARK_WORKER_OPTS", "spark.decommission.enabled"); v == "true" {
-			p.DecommissionUI = "http://127.0.0.1:" + strconv.Itoa(node.WebUIPort)
 		}
 	}
 	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", connectOptsOf(role)} {
@@ -199,7 +198,9 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 // at the short 5-15 s interval for ten minutes instead of one before
 // Spark's 30-90 s interval, and give up after about 50 minutes instead of 11
 // (spark.worker.*RegistrationRetries exist since 4.0; 3.5 ignores them).
+// And a stop decommissions the worker (planDrain).
 var workerJavaDefaults = []javaOption{
+	{decommissionKey, "true"},
 	{"spark.worker.preferConfiguredMasterAddress", "true"},
 	{"spark.worker.initialRegistrationRetries", "60"},
 	{"spark.worker.maxRegistrationRetries", "100"},

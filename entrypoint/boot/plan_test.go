@@ -68,8 +68,8 @@ func TestPlanWorker(t *testing.T) {
 	if _, shown := p.JavaOptions["spark.authenticate.secret"]; shown {
 		t.Error("plan() shows the auth secret among java options")
 	}
-	if p.DecommissionUI != "http://127.0.0.1:8081" {
-		t.Errorf("plan() decommission UI = %q", p.DecommissionUI)
+	if d := p.Decommission; d == nil || !d.OnStop || d.WorkerUI != "http://127.0.0.1:8081" {
+		t.Errorf("plan() decommission = %+v, want on, polling http://127.0.0.1:8081", d)
 	}
 	if got := sparkenv.Get(p.Env, "SPARK_WORKER_DIR"); got != "/opt/spark/work-dir" {
 		t.Errorf("SPARK_WORKER_DIR = %q", got)

@@ -119,7 +119,7 @@ func roleSupervisor() int {
 		}
 		if r.DecommURL != "" {
 			url, poll := r.DecommURL+"/json/", r.Poll
-			cfg.Drain = &Drain{Signal: syscall.SIGPWR, Wait: func(ctx context.Context) string { return pollIdle(ctx, url, poll) }}
+			cfg.Drain = &Drain{Signal: syscall.SIGPWR, Wait: func(ctx context.Context) (string, bool) { return pollIdle(ctx, url, poll) }}
 		}
 		if r.UID >= 0 {
 			cfg.Credential = &syscall.Credential{Uid: uint32(r.UID), Gid: uint32(r.UID)}
@@ -149,7 +149,8 @@ func roleSupervisor() int {
 // recordEnv configures the "record" role:
 //
 //	SUPTEST_FILE        append "ready", then one line per signal received
-//	SUPTEST_EXIT_ON     exit 0 after recording this signal number
+//	SUPTEST_EXIT_ON     exit after recording this signal number
+//	SUPTEST_EXIT_CODE   the status of that exit (default 0)
 //	SUPTEST_SPAWN       start a grandchild recorder writing FILE.gc first
 //	SUPTEST_SPAWN_EXIT  the grandchild's SUPTEST_EXIT_ON
 //	SUPTEST_EXIT_NOW    exit with this code right after getting ready
@@ -175,6 +176,7 @@ func roleRecord() int {
 		}
 	}
 	exitOn, _ := strconv.Atoi(os.Getenv("SUPTEST_EXIT_ON"))
+	exitCode, _ := strconv.Atoi(os.Getenv("SUPTEST_EXIT_CODE"))
 	dieOn, _ := strconv.Atoi(os.Getenv("SUPTEST_DIE_ON"))
 	fmt.Fprintln(f, "ready")
 	if s := os.Getenv("SUPTEST_EXIT_NOW"); s != "" {
@@ -185,7 +187,7 @@ func roleRecord() int {
 		n := s.(syscall.Signal)
 		fmt.Fprintln(f, signalName(n))
 		if int(n) == exitOn {
-			return 0
+			return exitCode
 		}
 		if int(n) == dieOn {
 			signal.Reset(n)
@@ -354,19 +356,19 @@ func roleLazyReaper() int {
 
 // pollIdle is a drain's wait as a Spark worker's is (boot's own is tested
 // there): it polls url until the reply lists no executors, or ctx ends.
-func pollIdle(ctx context.Context, url string, poll time.Duration) string {
+func pollIdle(ctx context.Context, url string, poll time.Duration) (string, bool) {
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if strings.Contains(string(b), `"executors":[]`) {
-				return "no executors left"
+				return "no executors left", true
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return "timed out"
+			return "timed out", false
 		case <-time.After(poll):
 		}
 	}

@@ -4,9 +4,11 @@ package supervisor
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -192,6 +194,25 @@ func hasChildren() bool {
 			return e != syscall.ECHILD
 		}
 	}
+}
+
+// catches reports whether process pid has a handler for sig: the SigCgt
+// mask of /proc/PID/status (proc(5)), bit sig-1.
+func catches(pid int, sig syscall.Signal) (bool, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64)
+			if err != nil {
+				return false, fmt.Errorf("/proc/%d/status: SigCgt: %w", pid, err)
+			}
+			return m&(1<<(uint(sig)-1)) != 0, nil
+		}
+	}
+	return false, fmt.Errorf("/proc/%d/status has no SigCgt line", pid)
 }
 
 func isZombie(pid int) bool {

@@ -40,19 +40,19 @@ type sup struct {
 	status    int
 	runErr    error
 
-	stopping     bool // a stop signal arrived, or the workload exited
-	deadline     time.Time
-	deadlineSet  bool
-	hurried      bool // SIGKILL everything that is left
-	termSent     bool // SIGTERM sent to what was left after the workload exited
-	drainPending bool // start the drain's wait once the pid is known
-	drainDone    chan struct{}
-	stop         <-chan string // Config.Stop until it has fired
-	cancel       context.CancelFunc
-	trim         *time.Timer   // trimMemory once the workload has started
-	wake         chan struct{} // go-reap reaped something
-	sigReady     <-chan (<-chan os.Signal)
-	reportsDone  bool // the report channel has ended
+	stopping    bool // a stop signal arrived, or the workload exited
+	deadline    time.Time
+	deadlineSet bool
+	hurried     bool          // SIGKILL everything that is left
+	termSent    bool          // SIGTERM sent to what was left after the workload exited
+	drainDone   chan bool     // the drain's wait is over: whether it is complete
+	drained     bool          // SIGTERM followed a complete drain
+	stop        <-chan string // Config.Stop until it has fired
+	cancel      context.CancelFunc
+	trim        *time.Timer   // trimMemory once the workload has started
+	wake        chan struct{} // go-reap reaped something
+	sigReady    <-chan (<-chan os.Signal)
+	reportsDone bool // the report channel has ended
 }
 
 // Run starts the workload, supervises it and returns the exit status the
@@ -202,10 +202,11 @@ func (s *sup) wait(ctx context.Context, sigs <-chan os.Signal, reports <-chan re
 		s.stop = nil
 		s.log.Warn().Str("reason", why).Msg("stopping the workload")
 		s.onSignal(ctx, syscall.SIGTERM)
-	case <-s.drainDone:
+	case complete := <-s.drainDone:
 		s.drainDone = nil
 		if !s.childDone && s.target != 0 {
 			s.send(syscall.SIGTERM, "drain over")
+			s.drained = complete
 		}
 	case <-s.wake:
 	case <-tick.C:
@@ -233,9 +234,6 @@ func (s *sup) onReport(ctx context.Context, r report) {
 			s.send(sig, "")
 		}
 		s.pending = nil
-		if s.drainPending {
-			s.startDrain(ctx)
-		}
 	case "status":
 		if s.childDone {
 			return
@@ -247,6 +245,10 @@ func (s *sup) onReport(ctx context.Context, r report) {
 			ev = ev.Str("signal", signalName(r.ws.Signal()))
 		}
 		ev.Msg("workload exited")
+		if s.drained && s.status == 128+int(syscall.SIGTERM) {
+			s.status = 0
+			s.log.Info().Msg("stopped cleanly after a complete drain; exit status 0")
+		}
 		s.cancel()
 	case "error":
 		if s.childDone {
@@ -289,13 +291,10 @@ func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
 		if s.childDone {
 			return // the stop sequence for the rest is already running
 		}
-		if sig == syscall.SIGTERM && s.cfg.Drain != nil {
+		if sig == syscall.SIGTERM && s.drainable() {
 			s.log.Info().Str("signal", signalName(s.cfg.Drain.Signal)).Msg("stop requested; draining the workload first")
 			s.send(s.cfg.Drain.Signal, "drain")
-			s.drainPending = true
-			if s.target != 0 {
-				s.startDrain(ctx)
-			}
+			s.startDrain(ctx)
 			return
 		}
 	}
@@ -310,6 +309,28 @@ func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
 		sig = to
 	}
 	s.send(sig, "")
+}
+
+// drainable reports whether a stop can start with the drain: there is one,
+// and the workload handles its signal. A workload that has not started, or
+// not yet installed its handler (a JVM early in its start), would die of
+// the signal's default action instead of draining: it gets SIGTERM.
+func (s *sup) drainable() bool {
+	if s.cfg.Drain == nil {
+		return false
+	}
+	if s.childPid == 0 {
+		s.log.Info().Msg("stop requested before the workload started; no drain")
+		return false
+	}
+	if !s.procOK {
+		return true // no way to look: the drain's signal it is
+	}
+	ok, err := catches(s.childPid, s.cfg.Drain.Signal)
+	if err == nil && !ok {
+		s.log.Info().Str("signal", signalName(s.cfg.Drain.Signal)).Msg("stop requested; the workload does not handle the drain's signal yet, so no drain")
+	}
+	return ok || err != nil
 }
 
 func (s *sup) setDeadline() {

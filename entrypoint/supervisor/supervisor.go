@@ -52,6 +52,12 @@ type Config struct {
 	StopSignals []syscall.Signal
 	// Drain, when non-nil, turns the first SIGTERM into a drain: its
 	// Signal goes to the workload, and SIGTERM only once its Wait is over.
+	// A workload that has no handler for Signal (SigCgt in /proc), not yet
+	// started or early in its start, gets SIGTERM at once instead.
+	// A workload that drained completely and then ended on that SIGTERM
+	// (status 128+SIGTERM, by the signal or by an exit code that says so,
+	// as the JVM's does) stopped cleanly: Run returns 0, so that an
+	// orchestrator tells a finished drain from a crash or a cut-off one.
 	Drain *Drain
 	// Stop, when a reason arrives on it, starts the stop sequence as a
 	// SIGTERM would (the caller's own judgement that the workload must
@@ -69,10 +75,10 @@ type Drain struct {
 	// Signal asks the workload to drain.
 	Signal syscall.Signal
 	// Wait returns once the workload has drained, with a short word for
-	// the log. Its context ends when the grace period is nearly over (the
-	// stop signal must still fit before the SIGKILL) or the workload
-	// exits.
-	Wait func(ctx context.Context) string
+	// the log and whether the drain is complete (false: it gave up). Its
+	// context ends when the grace period is nearly over (the stop signal
+	// must still fit before the SIGKILL) or the workload exits.
+	Wait func(ctx context.Context) (result string, drained bool)
 }
 
 // ErrNotFound reports that the command does not exist (StatusNotFound).

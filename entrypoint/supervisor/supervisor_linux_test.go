@@ -878,19 +878,29 @@ func TestCredential(t *testing.T) {
 // TestDrain: with a Drain, the first SIGTERM reaches the workload as the
 // drain's signal, and SIGTERM follows once the drain's wait is over (here a
 // Spark worker's, polling a fake worker UI), or when the grace period is
-// nearly out.
+// nearly out. A workload that ends on that SIGTERM after a complete drain
+// stopped cleanly (0); after a drain that gave up it keeps its 143.
 func TestDrain(t *testing.T) {
+	const term = syscall.SIGTERM
+	die := "SUPTEST_DIE_ON=" + strconv.Itoa(int(term))
 	cases := []struct {
-		name  string
-		busy  int64 // replies with an executor before the first empty one; -1: never empty
-		grace time.Duration
+		name   string
+		busy   int64 // replies with an executor before the first empty one; -1: never empty
+		grace  time.Duration
+		exitOn syscall.Signal // the child exits (with SUPTEST_EXIT_CODE) on it
+		kv     []string
+		want   int
 	}{
-		{"executors drain", 3, backstop},
-		{"grace runs out", -1, 2 * time.Second},
+		{"drained, exits 0", 3, backstop, term, nil, 0},
+		{"drained, dies of SIGTERM", 3, backstop, 0, []string{die}, 0},
+		{"drained, exits 143", 3, backstop, term, []string{"SUPTEST_EXIT_CODE=143"}, 0},
+		{"drained, fails on SIGTERM", 3, backstop, term, []string{"SUPTEST_EXIT_CODE=1"}, 1},
+		{"drain gives up, dies of SIGTERM", -1, 2 * time.Second, 0, []string{die}, 128 + int(term)},
+		// The child stays after SIGTERM too, so the run ends with the
+		// SIGKILL at the end of the grace period, and the SIGTERM must
+		// have come before it.
+		{"grace runs out", -1, 2 * time.Second, 0, nil, 128 + int(syscall.SIGKILL)},
 	}
-	// In "grace runs out" the child stays after SIGTERM too, so the run
-	// ends with the SIGKILL at the end of the grace period, and the SIGTERM
-	// must have come before it.
 	for _, m := range modes {
 		for _, c := range cases {
 			t.Run(m.name+"/"+c.name, func(t *testing.T) {
@@ -909,18 +919,14 @@ func TestDrain(t *testing.T) {
 					fmt.Fprint(w, `{"id":"worker-1","executors":[]}`)
 				}))
 				defer srv.Close()
-				exitOn, wantStatus := syscall.SIGTERM, 0
-				if c.busy < 0 {
-					exitOn, wantStatus = 0, 128+int(syscall.SIGKILL)
-				}
-				run, file := recorder(t, t.TempDir(), exitOn)
+				run, file := recorder(t, t.TempDir(), c.exitOn, c.kv...)
 				run.DecommURL, run.Poll, run.Grace = srv.URL, 10*time.Millisecond, c.grace
 				s := startSup(t, m, run)
 				waitRecorded(t, file, 0)
 				s.kill(syscall.SIGTERM)
 				r := s.wait1()
-				if r.Status != wantStatus || r.Err != "" {
-					t.Errorf("status %d, err %q; want %d", r.Status, r.Err, wantStatus)
+				if r.Status != c.want || r.Err != "" {
+					t.Errorf("status %d, err %q; want %d", r.Status, r.Err, c.want)
 				}
 				if got, want := waitRecorded(t, file, 2), []string{"SIGPWR", "SIGTERM"}; !slices.Equal(got, want) {
 					t.Errorf("child received %q, want %q", got, want)
@@ -930,6 +936,36 @@ func TestDrain(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDrainNeedsAHandler: a workload that does not handle the drain's
+// signal (a JVM before Spark has installed its handler) would die of it;
+// a stop then goes without the drain, straight to SIGTERM, and the run
+// keeps SIGTERM's 143.
+func TestDrainNeedsAHandler(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				fmt.Fprint(w, `{"executors":[]}`)
+			}))
+			defer srv.Close()
+			file := filepath.Join(t.TempDir(), "signals")
+			run := shRun("echo ready > " + file + "; exec sleep 600")
+			run.DecommURL, run.Poll, run.Grace = srv.URL, 10*time.Millisecond, backstop
+			s := startSup(t, m, run)
+			waitRecorded(t, file, 0)
+			s.kill(syscall.SIGTERM)
+			if r := s.wait1(); r.Status != 128+int(syscall.SIGTERM) || r.Err != "" {
+				t.Errorf("status %d, err %q; want %d (SIGTERM, not SIGPWR's %d)", r.Status, r.Err, 128+int(syscall.SIGTERM), 128+int(syscall.SIGPWR))
+			}
+			if n := hits.Load(); n != 0 {
+				t.Errorf("the worker UI was polled %d times: a drain started", n)
+			}
+		})
 	}
 }
 

@@ -14,3 +14,17 @@ if [ "${1:-}" = org.apache.spark.deploy.SparkSubmit ] && [ -z "${SPARK_LOCAL_HOS
   SPARK_LOCAL_HOSTNAME=$(hostname -i 2>/dev/null | awk '{print $1}')
   [ -n "$SPARK_LOCAL_HOSTNAME" ] || unset SPARK_LOCAL_HOSTNAME
 fi
+
+# Such a driver also lets its executors leave a stopping worker once their
+# running tasks end, instead of losing them: the workers of these images
+# decommission on a stop, and an executor follows only when its own conf,
+# taken from its driver, has spark.decommission.enabled (Spark's
+# configuration docs and SPARK-31197: the executor then exits once it runs
+# no task). A --conf or a conf file that sets it wins over this system
+# property.
+if [ "${1:-}" = org.apache.spark.deploy.SparkSubmit ]; then
+  case " ${SPARK_SUBMIT_OPTS:-} " in
+    *" -Dspark.decommission.enabled="*) ;;
+    *) export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }-Dspark.decommission.enabled=true" ;;
+  esac
+fi
