@@ -14,19 +14,22 @@ import time
 from pyspark import SparkConf, SparkContext
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def driver_options(ap):
+    """The options of a classic driver on the host, shared with drainjob.py."""
     ap.add_argument("--master", required=True)
     ap.add_argument("--driver-host", required=True, help="address the executors and the master dial back")
     ap.add_argument("--executors", type=int, default=3)
-    ap.add_argument("--partitions", type=int, default=12)
-    ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--driver-port", type=int, default=40400)
     ap.add_argument("--wait", type=float, default=120)
     ap.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                     help="a Spark setting, applied after all the others (repeatable), "
                          "e.g. the lines of `entrypoint driver-conf`")
-    args = ap.parse_args()
+
+
+def start(ap, args, app_name):
+    """Starts the driver and waits until args.executors executors have
+    registered; returns the SparkContext and their number, or None and the
+    number when the wait ran out (the context is then stopped)."""
     confs = []
     for kv in args.conf:
         key, sep, value = kv.partition("=")
@@ -34,7 +37,7 @@ def main():
             ap.error(f"--conf {kv!r}: want KEY=VALUE")
         confs.append((key, value))
 
-    conf = (SparkConf().setMaster(args.master).setAppName("swarming-spark-check")
+    conf = (SparkConf().setMaster(args.master).setAppName(app_name)
             .set("spark.driver.host", args.driver_host)
             .set("spark.driver.bindAddress", "0.0.0.0")
             .set("spark.driver.port", str(args.driver_port))
@@ -55,18 +58,29 @@ def main():
         conf.set(key, value)
     sc = SparkContext(conf=conf)
     sc.setLogLevel("WARN")
-    try:
-        deadline = time.monotonic() + args.wait
-        while True:
-            # The driver's own block manager is in this map too.
-            got = sc._jsc.sc().getExecutorMemoryStatus().size() - 1
-            if got >= args.executors:
-                break
-            if time.monotonic() > deadline:
-                print(f"job: only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+    deadline = time.monotonic() + args.wait
+    while True:
+        # The driver's own block manager is in this map too.
+        got = sc._jsc.sc().getExecutorMemoryStatus().size() - 1
+        if got >= args.executors:
+            return sc, got
+        if time.monotonic() > deadline:
+            sc.stop()
+            return None, got
+        time.sleep(0.5)
 
+
+def main():
+    ap = argparse.ArgumentParser()
+    driver_options(ap)
+    ap.add_argument("--partitions", type=int, default=12)
+    ap.add_argument("-n", type=int, default=1_000_000)
+    args = ap.parse_args()
+    sc, got = start(ap, args, "swarming-spark-check")
+    if sc is None:
+        print(f"job: only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
+        return 1
+    try:
         def part(it):
             s = sum(it)
             time.sleep(0.3)  # so that no executor takes every task before the others start

@@ -34,6 +34,21 @@ func (d DriverConf) Conf(key string) string {
 	return ""
 }
 
+// Args is the confs as sparkjob.py's --conf options, spark.master replaced
+// by master: driver-conf names the master's port as published on the
+// Docker host, which the test publishes on a random one instead.
+func (d DriverConf) Args(master string) []string {
+	var args []string
+	for _, kv := range d.Confs {
+		v := kv.Value
+		if kv.Key == "spark.master" {
+			v = master
+		}
+		args = append(args, "--conf", kv.Key+"="+v)
+	}
+	return args
+}
+
 // DriverConfIn runs `entrypoint driver-conf --json` in container, with env
 // (KEY=VALUE) added to the exec's environment, and parses it.
 func DriverConfIn(t *testing.T, container string, env ...string) DriverConf {
@@ -101,16 +116,10 @@ func CheckDriverConf(t *testing.T, worker, master, py string, executors int) boo
 		t.Logf("doctor driver %s in %s with no driver:\n%s", target, Short(worker), strings.TrimSpace(out))
 	}
 
-	argv := []string{py, filepath.Join(Root, "scripts", "sparkjob.py"),
-		"--master", url, "--driver-host", host, "--driver-port", strconv.Itoa(port), "--executors", strconv.Itoa(executors)}
-	for _, kv := range d.Confs {
-		v := kv.Value
-		if kv.Key == "spark.master" {
-			v = base + ":" + Published(t, master, "7077/tcp")
-			argv[3] = v
-		}
-		argv = append(argv, "--conf", kv.Key+"="+v)
-	}
+	url = base + ":" + Published(t, master, "7077/tcp")
+	argv := append([]string{py, filepath.Join(Root, "scripts", "sparkjob.py"),
+		"--master", url, "--driver-host", host, "--driver-port", strconv.Itoa(port), "--executors", strconv.Itoa(executors)},
+		d.Args(url)...)
 	t.Logf("job: driver on the host with driver-conf's confs: %s", strings.Join(argv[2:], " "))
 	jobOK, _ := runChecked(t, append(os.Environ(), "PYSPARK_PYTHON=python3"), "job:", "result=500000500000 expected=500000500000", argv...)
 	return ok && jobOK
