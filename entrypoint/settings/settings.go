@@ -2,12 +2,12 @@
 //
 // Every setting is an ENTRYPOINT_* variable read through envconfig with the
 // prefix "entrypoint" and split_words. No field carries an `envconfig:"…"`
-// tag, because envconfig then also reads the bare, unprefixed name, and the
-// unprefixed names are exactly the ones Kubernetes and Docker links inject
-// (SPARK_MASTER_PORT=tcp://…). An ENTRYPOINT_* variable that is set but
-// empty counts as unset (envconfig would otherwise skip the default and fail
-// to parse ""), and an ENTRYPOINT_* variable that matches no setting is a
-// typo and an error, so a container never starts on a silently ignored value.
+// tag, because envconfig then names a bare, unprefixed alternative too, and
+// the unprefixed names are exactly the ones Kubernetes and Docker links
+// inject (SPARK_MASTER_PORT=tcp://…): only the prefixed name is read. An
+// ENTRYPOINT_* variable that is set but empty counts as unset, and an
+// ENTRYPOINT_* variable that matches no setting is a typo and an error, so a
+// container never starts on a silently ignored value.
 package settings
 
 import (
@@ -15,8 +15,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"text/template"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -60,26 +64,102 @@ const ClassArchiveOff = "off"
 
 // Load reads the settings from the process environment.
 func Load() (Settings, error) {
+	return LoadFrom(os.Environ())
+}
+
+// LoadFrom reads the settings from environ (KEY=VALUE), the process's or a
+// test's; it never reads or changes the process environment.
+//
+// envconfig names each setting's variable (the prefix and split_words) and
+// holds its default; its Process reads only the process environment, so the
+// values are decoded here, with envconfig's rules for the kinds Settings
+// has: a Decoder (the signal settings), a time.Duration, a bool, a string.
+func LoadFrom(environ []string) (Settings, error) {
 	var s Settings
-	if err := envconfig.CheckDisallowed(Prefix, &s); err != nil {
-		return s, fmt.Errorf("%w: %v: no such setting", ErrInvalid, err)
+	vars, err := variables(&s)
+	if err != nil {
+		return s, err
 	}
+	env := map[string]string{}
 	prefix := strings.ToUpper(Prefix) + "_"
-	for _, kv := range os.Environ() {
-		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, prefix) && v == "" {
-			// envconfig reads the real environment, so an empty value has
-			// to go from it for the default to apply.
-			os.Unsetenv(k)
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if !slices.ContainsFunc(vars, func(v variable) bool { return v.key == k }) {
+			return s, fmt.Errorf("%w: unknown environment variable %s: no such setting", ErrInvalid, k)
+		}
+		if v != "" {
+			env[k] = v
 		}
 	}
-	if err := envconfig.Process(Prefix, &s); err != nil {
-		var pe *envconfig.ParseError
-		if errors.As(err, &pe) {
-			return s, fmt.Errorf("%w: %s=%q: %v", ErrInvalid, pe.KeyName, pe.Value, pe.Err)
+	for _, v := range vars {
+		key := v.key
+		value, set := env[key]
+		if !set {
+			if value, set = v.def, v.def != ""; !set {
+				continue
+			}
 		}
-		return s, fmt.Errorf("%w: %v", ErrInvalid, err)
+		if err := decode(v.field, value); err != nil {
+			return s, fmt.Errorf("%w: %s=%q: %v", ErrInvalid, key, value, err)
+		}
 	}
 	return s, s.validate()
+}
+
+// variable is one setting: its variable, the field it fills and its
+// default.
+type variable struct {
+	key   string
+	field reflect.Value
+	def   string
+}
+
+// variables lists the settings of s in the order of their fields, named as
+// envconfig names them (its usage template gets each field's name, key and
+// tags).
+func variables(s *Settings) ([]variable, error) {
+	var b strings.Builder
+	tmpl := template.Must(template.New("vars").Parse("{{range .}}{{.Name}}\t{{.Key}}\t{{.Tags.Get \"default\"}}\n{{end}}"))
+	if err := envconfig.Usaget(Prefix, s, &b, tmpl); err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	var vars []variable
+	sv := reflect.ValueOf(s).Elem()
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		name, rest, _ := strings.Cut(line, "\t")
+		key, def, _ := strings.Cut(rest, "\t")
+		vars = append(vars, variable{key, sv.FieldByName(name), def})
+	}
+	return vars, nil
+}
+
+// decode sets field from value as envconfig.Process would.
+func decode(field reflect.Value, value string) error {
+	if d, ok := field.Addr().Interface().(envconfig.Decoder); ok {
+		return d.Decode(value)
+	}
+	switch field.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(value)
+		if err != nil {
+			return err
+		}
+		field.SetInt(int64(d))
+	case bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return err
+		}
+		field.SetBool(b)
+	case string:
+		field.SetString(value)
+	default:
+		return fmt.Errorf("settings: no decoder for %s", field.Type())
+	}
+	return nil
 }
 
 func (s Settings) validate() error {

@@ -4,21 +4,20 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-func clearPrefixed(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ENTRYPOINT_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
+// environ is env as LoadFrom takes it.
+func environ(env map[string]string) []string {
+	var kvs []string
+	for k, v := range env {
+		kvs = append(kvs, k+"="+v)
 	}
+	return kvs
 }
 
 // defaults is Settings as Load returns it from an environment without
@@ -91,16 +90,12 @@ func TestLoad(t *testing.T) {
 					}
 				}
 			}
-			clearPrefixed(t)
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			s, err := Load()
+			s, err := LoadFrom(environ(tt.env))
 			if err != nil {
-				t.Fatalf("Load() error = %v", err)
+				t.Fatalf("LoadFrom() error = %v", err)
 			}
 			if !reflect.DeepEqual(s, tt.want) {
-				t.Errorf("Load() = %+v, want %+v", s, tt.want)
+				t.Errorf("LoadFrom() = %+v, want %+v", s, tt.want)
 			}
 		})
 	}
@@ -134,16 +129,29 @@ func TestLoadInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearPrefixed(t)
-			t.Setenv(tt.key, tt.value)
-			_, err := Load()
+			_, err := LoadFrom([]string{"PATH=/bin", tt.key + "=" + tt.value})
 			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Load() with %s=%q: error = %v, want ErrInvalid", tt.key, tt.value, err)
+				t.Fatalf("LoadFrom() with %s=%q: error = %v, want ErrInvalid", tt.key, tt.value, err)
 			}
 			if msg := err.Error(); !strings.Contains(msg, tt.wantInMsg) || msg != strings.ToLower(msg[:1])+msg[1:] {
-				t.Errorf("Load() error = %q, want it to contain %q and start lowercase", msg, tt.wantInMsg)
+				t.Errorf("LoadFrom() error = %q, want it to contain %q and start lowercase", msg, tt.wantInMsg)
 			}
 		})
+	}
+}
+
+// TestLoadReadsTheProcess: Load is LoadFrom of the process environment,
+// which it leaves as it found it (an empty ENTRYPOINT_* variable included).
+func TestLoadReadsTheProcess(t *testing.T) {
+	t.Setenv("ENTRYPOINT_GRACE", "3s")
+	t.Setenv("ENTRYPOINT_USER", "")
+	before := os.Environ()
+	s, err := Load()
+	if err != nil || s.Grace != 3*time.Second || s.User != "spark" {
+		t.Errorf("Load() = grace %s, user %q, %v; want 3s, spark", s.Grace, s.User, err)
+	}
+	if after := os.Environ(); !slices.Equal(before, after) {
+		t.Errorf("Load() changed the process environment")
 	}
 }
 
