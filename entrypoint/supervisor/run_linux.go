@@ -24,6 +24,21 @@ type report struct {
 	err  error
 }
 
+// phase is how far the stop has got; it only moves forward.
+type phase int
+
+const (
+	running  phase = iota // no stop asked for
+	draining              // the drain's signal went out; SIGTERM once its wait is over
+	stopping              // SIGTERM went out, to the workload or to what outlived it: the grace period runs
+	killing               // SIGKILL to everything that is left
+)
+
+// advance moves the stop on to p, never back.
+func (s *sup) advance(p phase) {
+	s.phase = max(s.phase, p)
+}
+
 type sup struct {
 	cfg    Config
 	log    zerolog.Logger
@@ -40,10 +55,9 @@ type sup struct {
 	status    int
 	runErr    error
 
-	stopping    bool // a stop signal arrived, or the workload exited
+	phase       phase
 	deadline    time.Time
 	deadlineSet bool
-	hurried     bool          // SIGKILL everything that is left
 	termSent    bool          // SIGTERM sent to what was left after the workload exited
 	drainDone   chan bool     // the drain's wait is over: whether it is complete
 	drained     bool          // SIGTERM followed a complete drain
@@ -148,14 +162,14 @@ func (s *sup) run() (int, error) {
 		if s.reportsDone {
 			reports = nil
 		}
-		if (s.childDone || s.hurried) && !ticking {
+		if (s.childDone || s.phase == killing) && !ticking {
 			// Processes can exit without a SIGCHLD reaching us (they may not
 			// be our children yet), so poll as a backstop while stopping.
 			tick.Reset(25 * time.Millisecond)
 			ticking = true
 		}
 		if !s.childDone {
-			if s.hurried {
+			if s.phase == killing {
 				s.killRest()
 			}
 			continue
@@ -204,7 +218,8 @@ func (s *sup) wait(ctx context.Context, sigs <-chan os.Signal, reports <-chan re
 		s.onSignal(ctx, syscall.SIGTERM)
 	case complete := <-s.drainDone:
 		s.drainDone = nil
-		if !s.childDone && s.target != 0 {
+		if !s.childDone && s.target != 0 && s.phase == draining {
+			s.advance(stopping)
 			s.send(syscall.SIGTERM, "drain over")
 			s.drained = complete
 		}
@@ -279,24 +294,26 @@ func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
 		return
 	}
 	if s.isStop(sig) {
-		if s.stopping {
-			if !s.hurried {
+		if s.phase != running {
+			if s.phase != killing {
 				s.log.Warn().Str("signal", signalName(sig)).Msg("second stop signal; killing at once")
 				s.killAll()
 			}
 			return
 		}
-		s.stopping = true
 		s.setDeadline()
 		if s.childDone {
+			s.advance(stopping)
 			return // the stop sequence for the rest is already running
 		}
 		if sig == syscall.SIGTERM && s.drainable() {
+			s.advance(draining)
 			s.log.Info().Str("signal", signalName(s.cfg.Drain.Signal)).Msg("stop requested; draining the workload first")
 			s.send(s.cfg.Drain.Signal, "drain")
 			s.startDrain(ctx)
 			return
 		}
+		s.advance(stopping)
 	}
 	if s.childDone {
 		return

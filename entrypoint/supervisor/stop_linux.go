@@ -50,7 +50,7 @@ func (s *sup) stopRest(live []int) {
 	if len(targets) == 0 {
 		return // only the waiter, on its way out
 	}
-	if s.hurried {
+	if s.phase == killing {
 		s.killPids(targets)
 		return
 	}
@@ -58,7 +58,7 @@ func (s *sup) stopRest(live []int) {
 		return
 	}
 	s.termSent = true
-	s.stopping = true
+	s.advance(stopping)
 	s.setDeadline()
 	s.log.Info().Int("count", len(targets)).Msg("sending SIGTERM to remaining processes")
 	for _, p := range targets {
@@ -68,7 +68,7 @@ func (s *sup) stopRest(live []int) {
 
 // killAll SIGKILLs the workload and everything else.
 func (s *sup) killAll() {
-	s.hurried = true
+	s.advance(killing)
 	n := 0
 	if !s.childDone && s.target != 0 {
 		if syscall.Kill(s.target, syscall.SIGKILL) == nil {
