@@ -341,20 +341,17 @@ func newEmulator(t *testing.T, res *e2e.Resources, tmp, prefix, agentBin string,
 		t.Fatal(err)
 	}
 	// The test reaches the agent over the bridge, as the containers do.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + e.agentIP + "/v4/none")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusNotFound {
-				break
-			}
+	var err error
+	if ok, _ := e2e.Poll(30*time.Second, 200*time.Millisecond, func(time.Duration) bool {
+		var resp *http.Response
+		if resp, err = http.Get("http://" + e.agentIP + "/v4/none"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			out, _ := e2e.Try("docker", "logs", name)
-			t.Fatalf("agent at %s does not answer: %v\n%s", e.agentIP, err, out)
-		}
-		time.Sleep(200 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusNotFound
+	}); !ok {
+		out, _ := e2e.Try("docker", "logs", name)
+		t.Fatalf("agent at %s does not answer: %v\n%s", e.agentIP, err, out)
 	}
 	return e
 }
@@ -834,32 +831,33 @@ type verdict struct {
 // which.
 func connectVerdict(t *testing.T, container string, timeout time.Duration) verdict {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	var v verdict
+	e2e.Poll(timeout, 2*time.Second, func(time.Duration) bool {
 		out, err := e2e.Try("docker", "inspect", "-f",
 			"{{.State.Running}} {{.State.ExitCode}} {{.State.StartedAt}} {{.State.FinishedAt}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", container)
 		f := strings.Fields(out)
-		if err != nil || len(f) < 4 {
+		switch {
+		case err != nil || len(f) < 4:
 			t.Errorf("docker inspect %s: %v: %s", container, err, strings.TrimSpace(out))
-			return verdict{}
-		}
-		if f[0] == "false" {
-			v := verdict{status: "exited"}
+			return true
+		case f[0] == "false":
+			v.status = "exited"
 			v.code, _ = strconv.Atoi(f[1])
 			started, _ := time.Parse(time.RFC3339Nano, f[2])
 			v.at, _ = time.Parse(time.RFC3339Nano, f[3])
 			v.ran = v.at.Sub(started)
-			return v
-		}
-		if len(f) > 4 && f[4] == "unhealthy" {
-			return verdict{status: "unhealthy", at: time.Now()}
+			return true
+		case len(f) > 4 && f[4] == "unhealthy":
+			v = verdict{status: "unhealthy", at: time.Now()}
+			return true
 		}
 		if _, err := e2e.Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", "connect"); err == nil {
-			return verdict{status: "ready", at: time.Now()}
+			v = verdict{status: "ready", at: time.Now()}
+			return true
 		}
-		time.Sleep(2 * time.Second)
-	}
-	return verdict{}
+		return false
+	})
+	return v
 }
 
 // checkOwnExit wants a Connect server's container that exited by itself
@@ -897,16 +895,11 @@ func tail(s string, n int) string {
 // healthy and reports whether it got there.
 func waitHealthy(t *testing.T, container string, timeout time.Duration) bool {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
 	var status string
-	for {
+	if ok, _ := e2e.Poll(timeout, time.Second, func(time.Duration) bool {
 		status = strings.TrimSpace(e2e.Run(t, "docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container))
-		if status == "healthy" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if status != "healthy" {
+		return status == "healthy"
+	}); !ok {
 		out, _ := e2e.Try("docker", "inspect", "-f", "{{json .State.Health}}", container)
 		t.Errorf("%s: health %q after %s: %s", container, status, timeout, out)
 		return false

@@ -369,12 +369,8 @@ func (md *metadata) masterUp(ip string) { md.masterIP.Store(ip) }
 // waitServed waits until n requests were answered.
 func (md *metadata) waitServed(t *testing.T, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for md.served.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("metadata endpoint: %d requests, want %d", md.served.Load(), n)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if ok, _ := e2e.Poll(waitTimeout, 200*time.Millisecond, func(time.Duration) bool { return md.served.Load() >= n }); !ok {
+		t.Fatalf("metadata endpoint: %d requests, want %d", md.served.Load(), n)
 	}
 }
 
@@ -391,16 +387,12 @@ func task(status, ip string) string {
 // waitLog waits until container's log holds s.
 func waitLog(t *testing.T, container, s string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		logs, _ := e2e.Try("docker", "logs", container)
-		if strings.Contains(logs, s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no %q in the log after %s:\n%s", container, s, waitTimeout, tail(logs, 10))
-		}
-		time.Sleep(500 * time.Millisecond)
+	var logs string
+	if ok, _ := e2e.Poll(waitTimeout, 500*time.Millisecond, func(time.Duration) bool {
+		logs, _ = e2e.Try("docker", "logs", container)
+		return strings.Contains(logs, s)
+	}); !ok {
+		t.Fatalf("%s: no %q in the log after %s:\n%s", container, s, waitTimeout, tail(logs, 10))
 	}
 }
 

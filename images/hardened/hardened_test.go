@@ -5,14 +5,14 @@
 package hardened_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
 func docker(t *testing.T, args ...string) string {
@@ -44,24 +44,13 @@ func TestArbitraryUIDReadOnlyRoot(t *testing.T) {
 	port := docker(t, "port", name+"-master", "8080/tcp")
 	port = port[strings.LastIndex(port, ":")+1:]
 
-	var state struct {
-		Status  string `json:"status"`
-		Workers []struct{ State string }
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		resp, err := http.Get("http://127.0.0.1:" + port + "/json/")
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&state)
-			resp.Body.Close()
-		}
-		if err == nil && state.Status == "ALIVE" && len(state.Workers) == 1 && state.Workers[0].State == "ALIVE" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("uid 12345 on a read-only root: master status %q workers %+v after 3m (last error %v)", state.Status, state.Workers, err)
-		}
-		time.Sleep(time.Second)
+	var state e2e.MasterJSON
+	var err error
+	if ok, _ := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
+		state, err = e2e.GetMasterState(port)
+		return err == nil && state.Status == "ALIVE" && len(state.Workers) == 1 && state.Alive() == 1
+	}); !ok {
+		t.Fatalf("uid 12345 on a read-only root: master status %q workers %+v after 3m (last error %v)", state.Status, state.Workers, err)
 	}
 	t.Logf("uid 12345, read-only root: master ALIVE with 1 worker ALIVE")
 	for role, c := range map[string]string{"master": name + "-master", "worker": name + "-worker"} {

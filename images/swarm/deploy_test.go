@@ -41,24 +41,23 @@ func TestStackDeploy(t *testing.T) {
 		}
 		e2e.Try("docker", "stack", "rm", stack)
 		// The stack's network goes once its containers are gone.
-		for i := 0; i < 60; i++ {
-			if out, _ := e2e.Try("docker", "network", "ls", "-q", "-f", "name="+stack+"_"); strings.TrimSpace(out) == "" {
-				// docker stack rm keeps the stack's volumes, in use until
-				// the last container of the master is gone.
-				var out string
-				var err error
-				for j := 0; j < 60; j++ {
-					if out, err = e2e.Try("docker", "volume", "rm", stack+"_master-state"); err == nil {
-						return
-					}
-					time.Sleep(time.Second)
-				}
-				t.Errorf("docker volume rm %s_master-state: %v\n%s", stack, err, out)
-				return
-			}
-			time.Sleep(time.Second)
+		if gone, _ := e2e.Poll(time.Minute, time.Second, func(time.Duration) bool {
+			out, _ := e2e.Try("docker", "network", "ls", "-q", "-f", "name="+stack+"_")
+			return strings.TrimSpace(out) == ""
+		}); !gone {
+			t.Errorf("network of stack %s still there after docker stack rm", stack)
+			return
 		}
-		t.Errorf("network of stack %s still there after docker stack rm", stack)
+		// docker stack rm keeps the stack's volumes, in use until the last
+		// container of the master is gone.
+		var out string
+		var err error
+		if removed, _ := e2e.Poll(time.Minute, time.Second, func(time.Duration) bool {
+			out, err = e2e.Try("docker", "volume", "rm", stack+"_master-state")
+			return err == nil
+		}); !removed {
+			t.Errorf("docker volume rm %s_master-state: %v\n%s", stack, err, out)
+		}
 	})
 
 	e2e.RequireAlive(t, m, strconv.Itoa(ui), e2e.Workers, 4*time.Minute)
@@ -168,8 +167,8 @@ func TestStackDeploy(t *testing.T) {
 // and none of old still runs, and returns it.
 func newTask(t *testing.T, service string, old []string) string {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
+	var task string
+	if ok, _ := e2e.Poll(3*time.Minute, 200*time.Millisecond, func(time.Duration) bool {
 		var fresh []string
 		stale := false
 		for _, id := range containers(t, service) {
@@ -180,12 +179,14 @@ func newTask(t *testing.T, service string, old []string) string {
 			}
 		}
 		if len(fresh) == 1 && (!stale || len(old) > 1) {
-			return fresh[0]
+			task = fresh[0]
+			return true
 		}
-		time.Sleep(200 * time.Millisecond)
+		return false
+	}); !ok {
+		t.Fatalf("service %s started no new task in 3 minutes", service)
 	}
-	t.Fatalf("service %s started no new task in 3 minutes", service)
-	return ""
+	return task
 }
 
 func containers(t *testing.T, service string) []string {

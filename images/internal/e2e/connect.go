@@ -17,18 +17,18 @@ const ConnectPort = "15002"
 // answers ready or timeout passes, and reports whether it did.
 func WaitConnectReady(t *testing.T, container string, timeout time.Duration) bool {
 	t.Helper()
-	start := time.Now()
 	var out string
 	var err error
-	for time.Since(start) < timeout {
-		if out, err = Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", "connect"); err == nil {
-			t.Logf("connect server ready after %s: %s", time.Since(start).Round(time.Second), strings.TrimSpace(out))
-			return true
-		}
-		time.Sleep(time.Second)
+	ready, took := Poll(timeout, time.Second, func(time.Duration) bool {
+		out, err = Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", "connect")
+		return err == nil
+	})
+	if !ready {
+		t.Errorf("connect server %s not ready after %s: %v: %s", Short(container), timeout, err, strings.TrimSpace(out))
+		return false
 	}
-	t.Errorf("connect server %s not ready after %s: %v: %s", Short(container), timeout, err, strings.TrimSpace(out))
-	return false
+	t.Logf("connect server ready after %s: %s", took.Round(time.Second), strings.TrimSpace(out))
+	return true
 }
 
 // ConnectJob runs scripts/connectjob.py from the host with the thin

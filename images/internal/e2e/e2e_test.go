@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMatrixLine(t *testing.T) {
@@ -42,6 +43,36 @@ func TestCheckPS(t *testing.T) {
 	} {
 		if len(psProblems(ps)) == 0 {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestPoll(t *testing.T) {
+	cases := []struct {
+		name    string
+		doneAt  int // the call that reports done; 0: never
+		timeout time.Duration
+		want    bool
+		calls   int
+	}{
+		{"done at once", 1, time.Second, true, 1},
+		{"done on the third call", 3, time.Second, true, 3},
+		// Never done: calls until the timeout, and once more at its end.
+		{"never", 0, 25 * time.Millisecond, false, 0},
+	}
+	for _, c := range cases {
+		calls := 0
+		var last time.Duration
+		ok, took := Poll(c.timeout, 10*time.Millisecond, func(elapsed time.Duration) bool {
+			calls++
+			if elapsed < last {
+				t.Errorf("%s: elapsed went back from %s to %s", c.name, last, elapsed)
+			}
+			last = elapsed
+			return calls == c.doneAt
+		})
+		if ok != c.want || (c.calls > 0 && calls != c.calls) || (!ok && (took < c.timeout || calls < 2)) {
+			t.Errorf("%s: Poll = %v after %s and %d calls; want %v after %d calls", c.name, ok, took, calls, c.want, c.calls)
 		}
 	}
 }

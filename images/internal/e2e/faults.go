@@ -139,24 +139,19 @@ func WatchAlive(t *testing.T, uiPort string, want int, timeout time.Duration) He
 
 func watch(t *testing.T, uiPort string, timeout time.Duration, done func(MasterJSON) bool) Healing {
 	t.Helper()
-	start := time.Now()
 	var h Healing
 	var err error
-	for time.Since(start) < timeout {
+	_, h.Took = Poll(timeout, 100*time.Millisecond, func(elapsed time.Duration) bool {
 		var s MasterJSON
-		s, err = GetMasterState(uiPort)
-		if err == nil {
-			h.State = s
-			if h.MasterUp == 0 && s.Status == "ALIVE" {
-				h.MasterUp = time.Since(start)
-			}
-			if s.Status == "ALIVE" && done(s) {
-				break
-			}
+		if s, err = GetMasterState(uiPort); err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	h.Took = time.Since(start)
+		h.State = s
+		if h.MasterUp == 0 && s.Status == "ALIVE" {
+			h.MasterUp = elapsed
+		}
+		return s.Status == "ALIVE" && done(s)
+	})
 	if err != nil {
 		t.Logf("master /json/: %v", err)
 	}

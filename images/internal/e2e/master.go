@@ -63,20 +63,16 @@ func MasterState(t *testing.T, uiPort string) MasterJSON {
 // want workers are ALIVE or timeout passes, and returns the last state.
 func WaitAlive(t *testing.T, uiPort string, want int, timeout time.Duration) (MasterJSON, time.Duration) {
 	t.Helper()
-	start := time.Now()
 	var s MasterJSON
 	var err error
-	for time.Since(start) < timeout {
+	_, took := Poll(timeout, time.Second, func(time.Duration) bool {
 		s, err = GetMasterState(uiPort)
-		if err == nil && s.Alive() >= want {
-			break
-		}
-		time.Sleep(time.Second)
-	}
+		return err == nil && s.Alive() >= want
+	})
 	if err != nil {
 		t.Logf("master /json/: %v", err)
 	}
-	return s, time.Since(start).Round(time.Second)
+	return s, took.Round(time.Second)
 }
 
 // RequireAlive waits until the master whose UI is on uiPort lists want
