@@ -32,9 +32,9 @@ const (
 // from its driver, has spark.decommission.enabled (Spark's
 // CoarseGrainedExecutorBackend ignores the request otherwise), and then
 // once its running tasks have ended.
-const driverSide = "executors leave once their running tasks end only if their application's driver sets " +
-	"spark.decommission.enabled=true: the Connect server and the drivers started in these images do, " +
-	"a driver elsewhere must (entrypoint driver-conf prints it); other executors run until the grace period ends"
+const driverSide = "executors leave only if their driver sets spark.decommission.enabled=true " +
+	"(the Connect server and the drivers started in the images do; driver-conf prints it for others); " +
+	"the rest run until the grace period ends"
 
 // drainPlan is how a stop of a worker empties it first: explain's
 // "decommission", doctor's check and the supervisor's Drain.
@@ -97,7 +97,7 @@ func checkDrain(env []string, webUIPort int, grace time.Duration) finding {
 	if grace <= 0 {
 		grace = supervisor.DefaultGrace
 	}
-	return finding{sevOK, "decommission", fmt.Sprintf("a stop sends %s to the worker and waits up to ENTRYPOINT_GRACE=%s for its executors to leave; %s", d.Signal, grace, d.Drivers), ""}
+	return finding{sevOK, "decommission", fmt.Sprintf("a stop sends %s and waits up to ENTRYPOINT_GRACE=%s for the executors to leave; %s", d.Signal, grace, d.Drivers), ""}
 }
 
 // workerDecommission is a Spark worker's drain for the supervisor: the
