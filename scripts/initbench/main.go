@@ -34,7 +34,7 @@ func main() {
 	out := flag.String("o", "BENCHMARKS.md", "Markdown file whose supervisor section is replaced")
 	var refs refList
 	flag.Var(&refs, "ref", "a reference prefix, reported apart from the inits and not held to the targets (repeatable)")
-	flag.StringVar(&only, "only", "", "comma-separated subset of startup,rss,storm,sigterm to run (the report is then partial)")
+	flag.StringVar(&only, "only", "", "comma-separated subset of startup,rss,storm,sigterm,inits to run (the report is then partial)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: initbench [-quick] [-o FILE] [-ref PREFIX]... PREFIX [PREFIX...]\n"+
 			"  the first PREFIX is ours, e.g. 'bin/entrypoint --'; the others are compared with it")
@@ -106,15 +106,16 @@ type sizes struct {
 	stormBatch, raceRounds int
 	raceOrphans            int
 	termPairs, termWarm    int
+	initRuns               int
 }
 
 var full = sizes{name: "full", startPairs: 200, startWarm: 20, rssTrials: 7,
 	stormRounds: 5, stormN: 10000, stormBatch: 250, raceRounds: 30, raceOrphans: 1000,
-	termPairs: 200, termWarm: 10}
+	termPairs: 200, termWarm: 10, initRuns: 41}
 
 var short = sizes{name: "quick", startPairs: 60, startWarm: 5, rssTrials: 5,
 	stormRounds: 2, stormN: 10000, stormBatch: 250, raceRounds: 20, raceOrphans: 1000,
-	termPairs: 60, termWarm: 5}
+	termPairs: 60, termWarm: 5, initRuns: 11}
 
 // result holds one init's figures.
 type result struct {
@@ -123,6 +124,7 @@ type result struct {
 	rss      rssResult
 	storm    stormResult
 	term     termResult
+	inits    initResult
 	failures int
 	notes    []string
 	ref      bool // a reference program, not an init: no storm, no targets
@@ -158,6 +160,12 @@ func measureInit(prefix []string, sz sizes, ref bool) result {
 		}
 	}
 	fmt.Printf("sigterm: %.1f us, added %.1f us\n", r.term.latency.median, r.term.addedUs.median)
+	if want("inits") {
+		if r.inits, err = measureInits(prefix, sz.initRuns); err != nil {
+			r.fail("inits: %v", err)
+		}
+		fmt.Printf("inits: %d packages, %.0f us\n", r.inits.packages, r.inits.totalUs.median)
+	}
 	return r
 }
 

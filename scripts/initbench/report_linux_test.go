@@ -28,35 +28,62 @@ func TestSplice(t *testing.T) {
 	}
 }
 
-func TestFloor(t *testing.T) {
-	row := func(prefix string, ratio float64) result {
-		return result{prefix: strings.Fields(prefix), start: startResult{ratio: dist{median: ratio}}}
+func TestTargets(t *testing.T) {
+	row := func(prefix string, ratio, termAdded float64) result {
+		return result{prefix: strings.Fields(prefix), start: startResult{ratio: dist{median: ratio}}, term: termResult{addedUs: dist{median: termAdded}}}
 	}
-	inits := []result{row("bin/entrypoint --", 6), row("tini --", 2)}
+	inits := []result{row("bin/entrypoint --", 6, 150), row("tini --", 2, 50)}
 	cases := []struct {
-		name       string
-		floorRatio float64
-		want       string // a phrase the verdict must hold
+		name string
+		refs []result
+		want []string // phrases the section must hold
 	}{
-		{"floor misses the target", 3.5, "is below the Go floor itself (3.50, +0.50 over)"},
-		{"floor meets the target", 2.5, "is above the Go floor (2.50): a minimal Go supervisor meets it here; ours is +3.00 from it"},
+		{"against -all, met", []result{row("/tmp/x/gofloor --", 3, 100), row("/tmp/x/gofloor -all --", 5.5, 145)},
+			[]string{"against the Go floor `gofloor -all --`", "6.00 vs 5.50 (1.09x): met", "150 vs 145 µs (+5): met"}},
+		{"missed", []result{row("/tmp/x/gofloor -all --", 4, 100)},
+			[]string{"6.00 vs 4.00 (1.50x): **missed**", "150 vs 100 µs (+50): **missed**", "against `tini --`"}},
+		{"one reference without -all", []result{row("/tmp/x/gofloor --", 6, 150)},
+			[]string{"against the Go floor `gofloor --`", "(1.00x): met"}},
 	}
 	for _, c := range cases {
 		var b strings.Builder
-		refs := []result{row("/tmp/x/gofloor --", c.floorRatio)}
-		floor(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, inits, refs)
+		targets(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, inits, c.refs)
 		out := b.String()
-		if !strings.Contains(out, c.want) {
-			t.Errorf("%s: %q lacks %q", c.name, out, c.want)
+		for _, want := range c.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %q lacks %q", c.name, out, want)
+			}
 		}
 		if strings.Contains(out, "/tmp/x") {
 			t.Errorf("%s: %q names the temporary directory", c.name, out)
 		}
 	}
 	var b bytes.Buffer
-	section(&b, inits, []result{row("/tmp/x/gofloor --", 9)}, short)
-	targets := b.String()[strings.Index(b.String(), "Targets"):strings.Index(b.String(), "Go floor")]
-	if strings.Contains(targets, "gofloor") || strings.Contains(targets, "9.00") {
-		t.Errorf("the targets mention the reference:\n%s", targets)
+	section(&b, inits, []result{row("/tmp/x/gofloor -all --", 9, 1)}, short)
+	if !strings.Contains(b.String(), "Targets (ours against the Go floor") || !strings.Contains(b.String(), endMark) {
+		t.Errorf("the section has no targets against the floor:\n%s", b.String())
+	}
+}
+
+func TestInitTrace(t *testing.T) {
+	trace := []byte("init runtime @0.27 ms, 0.053 ms clock, 0 bytes, 0 allocs\n" +
+		"init github.com/miekg/dns @4.0 ms, 0.14 ms clock, 22672 bytes, 84 allocs\n" +
+		"GC forced\n" +
+		"init os @1.3 ms, 0.079 ms clock, 448 bytes, 9 allocs\n")
+	got := parseInitTrace(trace)
+	want := map[string]float64{"runtime": 53, "github.com/miekg/dns": 140, "os": 79}
+	if len(got) != len(want) {
+		t.Fatalf("parseInitTrace = %v, want %v", got, want)
+	}
+	for p, us := range want {
+		if d := got[p] - us; d > 0.001 || d < -0.001 {
+			t.Errorf("parseInitTrace[%s] = %v, want %v", p, got[p], us)
+		}
+	}
+	ours := initResult{pkgUs: got, packages: 3}
+	floor := initResult{pkgUs: map[string]float64{"runtime": 50, "os": 70}, packages: 2}
+	top, sum := initsAbove(ours, floor, 8)
+	if len(top) != 1 || top[0] != "github.com/miekg/dns 140" || sum != 140 {
+		t.Errorf("initsAbove = %v, %v; want [github.com/miekg/dns 140], 140", top, sum)
 	}
 }
