@@ -92,7 +92,11 @@
 //	SPARK_PUBLIC_DNS          the host of the web UI URL a node advertises (default: its --host; ECS bridge: the instance IP)
 //	SPARK_WORKER_PORT         worker: RPC port (default random)
 //	SPARK_WORKER_WEBUI_PORT   worker: web UI port (default 8081)
-//	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images)
+//	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images);
+//	                          the entrypoint's defaults keep it bounded: stopped applications' directories go after a
+//	                          day without writes (spark.worker.cleanup.enabled=true, interval 1800, appDataTtl 86400)
+//	                          and executor logs roll at 32 MiB with 4 kept (spark.executor.logs.rolling.strategy=size,
+//	                          maxSize 33554432, maxRetainedFiles 4); SPARK_WORKER_OPTS overrides each
 //	SPARK_WORKER_OPTS         worker JVM options; the entrypoint adds -Dspark.decommission.enabled=true, which turns
 //	                          the first SIGTERM into a graceful decommission (see Stopping a worker), unless it
 //	                          sets its own (false: a stop ends the executors at once)

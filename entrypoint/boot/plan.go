@@ -199,8 +199,23 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 // Spark's 30-90 s interval, and give up after about 50 minutes instead of 11
 // (spark.worker.*RegistrationRetries exist since 4.0; 3.5 ignores them).
 // And a stop decommissions the worker (planDrain).
+//
+// The worker's disk stays bounded over months of applications (Spark's
+// defaults keep every finished application's directory, its jars and its
+// executors' logs, for ever): every 30 minutes the worker removes the
+// directories of applications that have stopped and written nothing for a
+// day (spark.worker.cleanup.*), and each executor's stdout and stderr roll
+// at 32 MiB, keeping 4 rolled files (spark.executor.logs.rolling.*, which
+// the worker's ExecutorRunner reads from its own conf), so a stream holds
+// at most 160 MiB.
 var workerJavaDefaults = []javaOption{
 	{decommissionKey, "true"},
+	{"spark.worker.cleanup.enabled", "true"},
+	{"spark.worker.cleanup.interval", "1800"},
+	{"spark.worker.cleanup.appDataTtl", "86400"},
+	{"spark.executor.logs.rolling.strategy", "size"},
+	{"spark.executor.logs.rolling.maxSize", "33554432"},
+	{"spark.executor.logs.rolling.maxRetainedFiles", "4"},
 	{"spark.worker.preferConfiguredMasterAddress", "true"},
 	{"spark.worker.initialRegistrationRetries", "60"},
 	{"spark.worker.maxRegistrationRetries", "100"},

@@ -18,6 +18,9 @@ type MasterJSON struct {
 		ID, Host, State string
 		Port, Cores     int
 	} `json:"workers"`
+	ActiveApps []struct {
+		ID, Name, State string
+	} `json:"activeapps"`
 }
 
 // Alive counts the ALIVE workers.
