@@ -34,6 +34,7 @@ type Plan struct {
 	User         string               `json:"user"`
 	Auth         bool                 `json:"authenticate"`
 	Decommission *drainPlan           `json:"decommission,omitempty"`
+	Daemon       *daemonView          `json:"daemon,omitempty"`
 	MasterState  string               `json:"master_state,omitempty"`
 	Connect      *connectView         `json:"connect,omitempty"`
 	ClassArchive string               `json:"-"`
@@ -164,6 +165,9 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 				p.JavaOptions[k] = v
 			}
 		}
+	}
+	if role == sparkenv.Master || role == sparkenv.Worker {
+		env, p.Daemon = daemonOptions(env)
 	}
 	p.Host = node.Host
 	p.Node = node

@@ -112,6 +112,7 @@ func TestWorkerDisk(t *testing.T) {
 	if rolled && !big {
 		m.Set("rolling", fmt.Sprintf("ok(%d-kept)", kept))
 	}
+	m.OK("daemon-opts", checkDaemonOpts(t, worker))
 	if err := <-held; err != nil {
 		t.Errorf("the held application: %v", err)
 	}
@@ -138,6 +139,46 @@ func TestWorkerDisk(t *testing.T) {
 		m.Set("cleanup", fmt.Sprintf("ok(live=%d,removed=3)", len(live)))
 	}
 	m.OK("stop", e2e.Stop(t, []string{connect, worker, master}))
+}
+
+// checkDaemonOpts wants the images' daemon options (SPARK_DAEMON_JAVA_OPTS)
+// in the worker's JVM and in none of its executors' JVMs, which Spark's
+// worker starts with the application's options: read from each JVM's
+// /proc/PID/cmdline while the held application runs.
+func checkDaemonOpts(t *testing.T, worker string) bool {
+	t.Helper()
+	out := e2e.Run(t, "docker", "exec", worker, "sh", "-c", `for p in /proc/[0-9]*; do
+  c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
+  case "$c" in
+  */bin/java\ *org.apache.spark.deploy.worker.Worker*) echo "worker $c" ;;
+  */bin/java\ *CoarseGrainedExecutorBackend*) echo "executor $c" ;;
+  esac
+done`)
+	ok, workers, executors := true, 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		kind, cmd, _ := strings.Cut(line, " ")
+		lean := strings.Contains(cmd, "-XX:TieredStopAtLevel=1") && strings.Contains(cmd, "-XX:+UseSerialGC")
+		switch {
+		case kind == "worker":
+			workers++
+			if !lean {
+				t.Errorf("the worker's JVM runs without the daemon options: %s", cmd)
+				ok = false
+			}
+		case kind == "executor":
+			executors++
+			if strings.Contains(cmd, "TieredStopAtLevel") || strings.Contains(cmd, "UseSerialGC") {
+				t.Errorf("an executor's JVM got the daemon options: %s", cmd)
+				ok = false
+			}
+		}
+	}
+	if workers != 1 || executors == 0 {
+		t.Errorf("want the worker's JVM and at least one executor's, found %d and %d:\n%s", workers, executors, out)
+		return false
+	}
+	t.Logf("daemon options in the worker's JVM, in none of %d executors' JVMs", executors)
+	return ok
 }
 
 // runningApps lists the ids of the applications the master runs.
