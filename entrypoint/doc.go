@@ -56,8 +56,10 @@
 //	                          structured logging is turned on in SPARK_*_OPTS)
 //	ENTRYPOINT_GRACE          time the rest of the processes get after the main child exits or
 //	                          after the first stop signal, before SIGKILL (default 8s, under Docker's 10s)
-//	ENTRYPOINT_SIGNAL_GROUP   true: forward signals to the child's whole process group (tini -g) (default false)
-//	ENTRYPOINT_SIGNAL_REWRITE FROM:TO[,FROM:TO...], e.g. TERM:PWR, applied to forwarded signals (dumb-init -r)
+//	ENTRYPOINT_SIGNAL_GROUP   true: forward signals to the child's whole process group (tini -g), which on a
+//	                          terminal (docker run -it) is also the terminal's foreground group (default false)
+//	ENTRYPOINT_SIGNAL_REWRITE FROM:TO[,FROM:TO...], e.g. TERM:PWR, applied to forwarded signals (dumb-init -r);
+//	                          TO 0 drops FROM; a rewrite of a signal dropped by default (TTIN, a fault's) is honoured
 //	ENTRYPOINT_STOP_SIGNALS   SIG[,SIG...], e.g. INT,QUIT: signals that, besides SIGTERM, stop the workload
 //	                          (default none: SIGINT, a terminal's Ctrl-C, is only forwarded); see Signals
 //	ENTRYPOINT_USER           who runs the JVM when started as root: a name or uid[:gid] (default spark)
@@ -104,6 +106,10 @@
 //	SPARK_CONF_DIR            Spark's conf directory (default $SPARK_HOME/conf), as bin/load-spark-env.sh has it: its
 //	                          spark-env.sh is sourced before the launcher runs, and a recovery mode chosen in its
 //	                          spark-defaults.conf or spark-env.sh leaves the master's state to Spark (see below)
+//	SPARK_DAEMON_JAVA_OPTS    master and worker JVM options (not the executors'); the entrypoint sets
+//	                          "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms32m" when it is unset: C1 only, the serial
+//	                          collector, a small first heap, about half the start CPU of Spark's defaults; set it
+//	                          (empty for Spark's own defaults) to choose; SPARK_DAEMON_MEMORY (the heap's ceiling) is Spark's 1g
 //	SPARK_LAUNCHER_OPTS       JVM options of Spark's launcher, which the entrypoint runs as bin/spark-class does
 //	SPARK_SCALA_VERSION       the Scala version of Spark's jars (default: read from the name of
 //	                          $SPARK_HOME/jars/spark-core_*.jar); the launcher and the worker's executors need it
@@ -364,13 +370,16 @@
 //     shell or REPL (docker run -it IMAGE -- bash, spark-shell) handles
 //     Ctrl-C and carries on. A platform that stops containers with SIGINT
 //     needs ENTRYPOINT_STOP_SIGNALS=INT.
-//   - SIGTTIN and SIGTTOU are dropped, so that PID 1 is never stopped.
+//   - SIGTTIN and SIGTTOU are dropped, so that PID 1 is never stopped
+//     (unless ENTRYPOINT_SIGNAL_REWRITE names them, as for the faults below).
 //   - SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV and SIGSYS, which can only
 //     come from kill, are dropped with one log line: the kernel drops them
 //     for any PID 1 without a handler, and a JVM takes a SIGSEGV for a
-//     fault of its own and crashes.
+//     fault of its own and crashes. ENTRYPOINT_SIGNAL_REWRITE can name
+//     them, and the rewritten signal is forwarded.
 //   - SIGKILL and SIGSTOP cannot be caught, SIGCHLD is the reaper's, and
-//     SIGPIPE, SIGURG and signals 32-34 are not caught.
+//     SIGPIPE, SIGURG, SIGPROF (Go's runtime keeps it) and signals 32-34
+//     are not caught.
 //
 // # Stopping a worker
 //

@@ -201,7 +201,8 @@ func (s Settings) Level() (zerolog.Level, error) {
 }
 
 // SignalMap is ENTRYPOINT_SIGNAL_REWRITE: "FROM:TO[,FROM:TO…]" with signal
-// names with or without the SIG prefix, or numbers (dumb-init's -r).
+// names with or without the SIG prefix, or numbers (dumb-init's -r); TO 0
+// drops FROM.
 type SignalMap map[syscall.Signal]syscall.Signal
 
 // Decode implements envconfig.Decoder.
@@ -216,12 +217,14 @@ func (m *SignalMap) Decode(v string) error {
 		if err != nil {
 			return err
 		}
-		t, err := ParseSignal(to)
-		if err != nil {
-			return err
+		var t syscall.Signal
+		if strings.TrimSpace(to) != "0" {
+			if t, err = ParseSignal(to); err != nil {
+				return err
+			}
 		}
-		if f == syscall.SIGKILL || f == syscall.SIGSTOP {
-			return fmt.Errorf("%s cannot be caught, so it cannot be rewritten", from)
+		if why := neverReceived(f); why != "" {
+			return fmt.Errorf("%s cannot be rewritten: %s", strings.TrimSpace(from), why)
 		}
 		out[f] = t
 	}
@@ -257,6 +260,22 @@ func (l *SignalList) Decode(v string) error {
 // keeps the two in step): a listed signal that never arrives would be a
 // silently ignored setting.
 func cannotStop(sig syscall.Signal) string {
+	if why := neverReceived(sig); why != "" {
+		return why
+	}
+	switch sig {
+	case syscall.SIGTTIN, syscall.SIGTTOU:
+		return "the entrypoint drops it (job control)"
+	case syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS:
+		return "the entrypoint drops it (a program fault's signal)"
+	}
+	return ""
+}
+
+// neverReceived says why the supervisor never gets sig to act on, or ""
+// when it does; a signal it drops (job control, faults) still arrives, and
+// a rewrite of it is honoured.
+func neverReceived(sig syscall.Signal) string {
 	switch sig {
 	case syscall.SIGKILL, syscall.SIGSTOP:
 		return "it cannot be caught"
@@ -264,12 +283,10 @@ func cannotStop(sig syscall.Signal) string {
 		return "it belongs to the reaper"
 	case syscall.SIGURG:
 		return "it is the Go runtime's"
+	case syscall.SIGPROF:
+		return "it is the Go runtime's (its profiler takes it)"
 	case syscall.SIGPIPE:
 		return "the entrypoint does not catch it"
-	case syscall.SIGTTIN, syscall.SIGTTOU:
-		return "the entrypoint drops it (job control)"
-	case syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSYS:
-		return "the entrypoint drops it (a program fault's signal)"
 	case 32, 33, 34:
 		return "the C library reserves it"
 	}

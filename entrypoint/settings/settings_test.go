@@ -167,3 +167,35 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalRewrite: TO 0 drops FROM, as dumb-init's -r 2:0 does; a
+// signal the supervisor drops by default (job control, faults) can be
+// rewritten, one it never receives cannot.
+func TestSignalRewrite(t *testing.T) {
+	cases := []struct {
+		in   string
+		want SignalMap
+		err  string
+	}{
+		{"TERM:0", SignalMap{syscall.SIGTERM: 0}, ""},
+		{"15:3,2:0,28:0", SignalMap{syscall.SIGTERM: syscall.SIGQUIT, syscall.SIGINT: 0, syscall.SIGWINCH: 0}, ""},
+		{"TTIN:STOP", SignalMap{syscall.SIGTTIN: syscall.SIGSTOP}, ""},
+		{"SYS:USR1", SignalMap{syscall.SIGSYS: syscall.SIGUSR1}, ""},
+		{"PROF:TERM", nil, "PROF cannot be rewritten: it is the Go runtime's"},
+		{"CHLD:TERM", nil, "CHLD cannot be rewritten"},
+		{"0:TERM", nil, `"0"`},
+	}
+	for _, c := range cases {
+		var m SignalMap
+		err := m.Decode(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("Decode(%q) = %v, %v; want an error containing %q", c.in, m, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(m, c.want) {
+			t.Errorf("Decode(%q) = %v, %v; want %v", c.in, m, err, c.want)
+		}
+	}
+}

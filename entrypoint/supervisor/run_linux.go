@@ -286,10 +286,13 @@ func (s *sup) onReport(ctx context.Context, r report) {
 }
 
 func (s *sup) onSignal(ctx context.Context, sig syscall.Signal) {
-	if ignored(sig) {
+	// A rewrite is the user's word on a signal, even one dropped by
+	// default (dumb-init's -r 21:19 for job control).
+	_, rewritten := s.cfg.Rewrite[sig]
+	if ignored(sig) && !rewritten {
 		return
 	}
-	if fault(sig) {
+	if fault(sig) && !rewritten {
 		s.log.Warn().Str("signal", signalName(sig)).Msg("dropped a fault signal sent by another process")
 		return
 	}

@@ -18,6 +18,8 @@ import (
 //   - SIGCHLD belongs to the reaper.
 //   - SIGURG is the Go runtime's own preemption signal; catching it would
 //     forward the runtime's internal signals to the workload.
+//   - SIGPROF is the Go runtime's too: its profiler takes it, and Notify
+//     never gets it (runtime/signal_unix.go), so catching it did nothing.
 //   - SIGPIPE: the only SIGPIPEs a PID 1 sees in practice are its own, from
 //     writing a log line to a closed pipe, and those must not reach the JVM.
 //   - 32 and 33 (glibc) and 34 (musl) are reserved by C libraries for their
@@ -27,12 +29,12 @@ import (
 //     (as PID 1 the kernel drops them); no workload uses them.
 //
 // SIGTTIN and SIGTTOU are caught but dropped (see ignored), and so are the
-// fault signals (see fault).
+// fault signals (see fault), unless Config.Rewrite names them.
 func relayed() []os.Signal {
 	s := make([]os.Signal, 0, 64)
 	for n := syscall.Signal(1); n <= 64; n++ {
 		switch n {
-		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE,
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPROF, syscall.SIGPIPE,
 			32, 33, 34:
 			continue
 		}

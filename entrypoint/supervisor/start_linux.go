@@ -97,6 +97,10 @@ func (s *sup) startDirect() (<-chan report, error) {
 		ch <- report{kind: "eof"}
 		return ch, nil
 	}
+	// At once, not when the loop reads the report: a workload that looks
+	// at its parent's directory as it starts finds "/" (dumb-init's suite
+	// does).
+	s.leaveStartDir()
 	ch <- report{kind: "pid", n: pid}
 	if pidfd < 0 {
 		// Cannot happen on the kernels direct() admits; without a pidfd the

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var stress = flag.Bool("stress", false, "run the zombie-storm test for many more iterations (also SUPTEST_STRESS=1)")
@@ -97,12 +98,13 @@ type supProc struct {
 // plain child (then it registers as subreaper itself).
 func startSup(t *testing.T, m mode, runs ...runSpec) *supProc {
 	t.Helper()
-	return startSupIn(t, m, "", runs...)
+	return startSupIn(t, m, "", nil, runs...)
 }
 
 // startSupIn is startSup with the supervisor started in directory cwd ("":
-// the test's own).
-func startSupIn(t *testing.T, m mode, cwd string, runs ...runSpec) *supProc {
+// the test's own) and, when tty is not nil, in a session of its own whose
+// controlling terminal is tty, its standard input.
+func startSupIn(t *testing.T, m mode, cwd string, tty *os.File, runs ...runSpec) *supProc {
 	t.Helper()
 	requireMode(t, m)
 	dir := t.TempDir()
@@ -136,6 +138,10 @@ func startSupIn(t *testing.T, m mode, cwd string, runs ...runSpec) *supProc {
 	// If a test dies half-way, leftovers may hold the output pipe open.
 	s.cmd.WaitDelay = 5 * time.Second
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if tty != nil {
+		s.cmd.Stdin = tty
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -529,19 +535,25 @@ func TestRewrite(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			run, file := recorder(t, t.TempDir(), syscall.SIGPWR)
-			run.Rewrite = map[int]int{int(syscall.SIGTERM): int(syscall.SIGPWR), int(syscall.SIGUSR2): 0}
+			// TTIN and SYS are dropped unless rewritten (dumb-init -r 21:19).
+			run.Rewrite = map[int]int{int(syscall.SIGTERM): int(syscall.SIGPWR), int(syscall.SIGUSR2): 0,
+				int(syscall.SIGTTIN): int(syscall.SIGUSR1), int(syscall.SIGSYS): int(syscall.SIGWINCH)}
 			s := startSup(t, m, run)
 			waitRecorded(t, file, 0)
 			s.kill(syscall.SIGUSR2) // dropped
 			s.kill(syscall.SIGHUP)
 			waitRecorded(t, file, 1)
+			s.kill(syscall.SIGTTIN)
+			waitRecorded(t, file, 2)
+			s.kill(syscall.SIGSYS)
+			waitRecorded(t, file, 3)
 			s.kill(syscall.SIGTERM)
 			r := s.wait1()
 			if r.Status != 0 || r.Err != "" {
 				t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
 			}
-			want := []string{"SIGHUP", "SIGPWR"}
-			if got := waitRecorded(t, file, 2); !slices.Equal(got, want) {
+			want := []string{"SIGHUP", "SIGUSR1", "SIGWINCH", "SIGPWR"}
+			if got := waitRecorded(t, file, 4); !slices.Equal(got, want) {
 				t.Errorf("child received %q, want %q", got, want)
 			}
 		})
@@ -702,7 +714,7 @@ func TestLeavesStartDirectory(t *testing.T) {
 			start := t.TempDir()
 			file := filepath.Join(t.TempDir(), "info")
 			run := runSpec{Args: []string{testExe(t)}, Env: helperEnv("info", "SUPTEST_FILE="+file, "SUPTEST_STAY=1"), UID: -1}
-			s := startSupIn(t, m, start, run)
+			s := startSupIn(t, m, start, nil, run)
 			var in info
 			end := time.Now().Add(backstop)
 			for {
@@ -967,6 +979,58 @@ func TestDrainNeedsAHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTerminalForeground: with SignalGroup the workload's group of its own
+// becomes the terminal's foreground group, as under tini -g, so that a
+// shell or REPL under docker run -it can read the terminal; otherwise its
+// first read stops it with SIGTTIN.
+func TestTerminalForeground(t *testing.T) {
+	for _, m := range modes {
+		if m.pidns {
+			continue // unshare stands between the terminal's session and the supervisor
+		}
+		t.Run(m.name, func(t *testing.T) {
+			ptm, pts := openPTY(t)
+			file := filepath.Join(t.TempDir(), "read")
+			run := shRun(`read x; echo "got $x" > ` + file)
+			run.Group = true
+			s := startSupIn(t, m, "", pts, run)
+			pts.Close()
+			if _, err := ptm.Write([]byte("hello\n")); err != nil {
+				t.Fatal(err)
+			}
+			if r := s.wait1(); r.Status != 0 || r.Err != "" {
+				t.Errorf("status %d, err %q; want 0", r.Status, r.Err)
+			}
+			if b, _ := os.ReadFile(file); strings.TrimSpace(string(b)) != "got hello" {
+				t.Errorf("the workload read %q from the terminal, want \"got hello\"", b)
+			}
+		})
+	}
+}
+
+// openPTY opens a pseudo-terminal pair: its master and its slave.
+func openPTY(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { ptm.Close() })
+	var unlock int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptm.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatalf("unlockpt: %v", e)
+	}
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptm.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatalf("ptsname: %v", e)
+	}
+	pts, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ptm, pts
 }
 
 // TestStormExitStatus is the test go-reap's stolen status would fail: every

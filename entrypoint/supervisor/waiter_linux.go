@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // The waiter's argv after WaiterArg names its two inherited pipe ends.
@@ -152,17 +153,33 @@ func startChild(sp spec, files []uintptr, cred *syscall.Credential, pidfd *int) 
 	if err != nil {
 		return 0, kindOf(err), err
 	}
+	sys := &syscall.SysProcAttr{Setpgid: sp.Setpgid, Credential: cred, PidFD: pidfd}
+	if sp.Setpgid && len(files) > 0 && foregroundTTY(int(files[0])) {
+		// A group of its own must also be the terminal's foreground group,
+		// or the workload's first read of the terminal (a shell, a REPL
+		// under docker run -it) stops it with SIGTTIN, as tini does.
+		sys.Foreground, sys.Ctty = true, int(files[0])
+	}
 	pid, err := syscall.ForkExec(path, sp.Args, &syscall.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   sp.Env,
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: sp.Setpgid, Credential: cred, PidFD: pidfd},
+		Sys:   sys,
 	})
 	if err != nil {
 		err = fmt.Errorf("exec %q: %w", path, err)
 		return 0, kindOf(err), err
 	}
 	return pid, "", nil
+}
+
+// foregroundTTY reports whether fd is this process's controlling terminal
+// with this process's group in the foreground (TIOCGPGRP answers only for
+// the controlling terminal).
+func foregroundTTY(fd int) bool {
+	var pgrp int32
+	_, _, e := syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCGPGRP, uintptr(unsafe.Pointer(&pgrp)))
+	return e == 0 && int(pgrp) == syscall.Getpgrp()
 }
 
 // kindOf classifies a start error the way shells do: 127 for a missing
