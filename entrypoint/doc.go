@@ -407,9 +407,11 @@
 // short. explain shows the plan under "decommission"; doctor says when a
 // stop cannot drain and why.
 //
-// Once the JVM has started, PID 1 leaves the directory it was started in
-// (the image's WORKDIR or docker run -w, which the JVM starts in) for /, so
-// as not to pin it.
+// PID 1 leaves the directory it was started in (the image's WORKDIR or
+// docker run -w, which the JVM or command starts in) for /, so as not to
+// pin it: before it starts a command that runs as its own user (--), once
+// the JVM has started otherwise (the JVM's user enters the directory as
+// itself, and may not be allowed in).
 //
 // # Exit status
 //

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.request
 
-from sparkjob import driver_options, start
+from sparkjob import driver_options, start, verdict
 
 
 def rest(ui, path):
@@ -34,9 +34,8 @@ def main():
     ap.add_argument("--tasks", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=12)
     args = ap.parse_args()
-    sc, got = start(ap, args, "swarming-spark-drain")
+    sc, _ = start(ap, args, "swarming-spark-drain", "drain:")
     if sc is None:
-        print(f"drain: only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
         return 1
     try:
         port = sc.uiWebUrl.rsplit(":", 1)[1]
@@ -90,11 +89,8 @@ def main():
         print(f"drain: result={result.get('sum')} expected={want} tasks={args.tasks} attempts={len(attempts)} "
               f"succeeded={len(good)} on_victim={len(victim)} victim_last_end={last:.3f} "
               f"stage_attempts={len(stages)} error={result.get('error', '')!r}")
-        if result.get("sum") != want or len(stages) != 1 or len(attempts) != args.tasks or len(good) != args.tasks:
-            print("drain: FAILED", file=sys.stderr)
-            return 1
-        print("drain: OK")
-        return 0
+        return verdict("drain:", result.get("sum") == want and len(stages) == 1
+                       and len(attempts) == args.tasks and len(good) == args.tasks)
     finally:
         sc.stop()
 

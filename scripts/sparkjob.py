@@ -26,10 +26,11 @@ def driver_options(ap):
                          "e.g. the lines of `entrypoint driver-conf`")
 
 
-def start(ap, args, app_name):
+def start(ap, args, app_name, prefix):
     """Starts the driver and waits until args.executors executors have
     registered; returns the SparkContext and their number, or None and the
-    number when the wait ran out (the context is then stopped)."""
+    number when the wait ran out (the context is then stopped, and a
+    "PREFIX only ..." line says so)."""
     confs = []
     for kv in args.conf:
         key, sep, value = kv.partition("=")
@@ -66,8 +67,19 @@ def start(ap, args, app_name):
             return sc, got
         if time.monotonic() > deadline:
             sc.stop()
+            print(f"{prefix} only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
             return None, got
         time.sleep(0.5)
+
+
+def verdict(prefix, ok):
+    """Prints "PREFIX OK", or "PREFIX FAILED" on stderr, and returns the
+    script's exit status."""
+    if not ok:
+        print(f"{prefix} FAILED", file=sys.stderr)
+        return 1
+    print(f"{prefix} OK")
+    return 0
 
 
 def main():
@@ -76,9 +88,8 @@ def main():
     ap.add_argument("--partitions", type=int, default=12)
     ap.add_argument("-n", type=int, default=1_000_000)
     args = ap.parse_args()
-    sc, got = start(ap, args, "swarming-spark-check")
+    sc, got = start(ap, args, "swarming-spark-check", "job:")
     if sc is None:
-        print(f"job: only {got} of {args.executors} executors registered within {args.wait}s", file=sys.stderr)
         return 1
     try:
         def part(it):
@@ -92,11 +103,7 @@ def main():
         want = args.n * (args.n + 1) // 2
         print(f"job: result={total} expected={want} partitions={len(res)} executors={got} "
               f"hosts_with_tasks={len(hosts)} ({' '.join(hosts)})")
-        if total != want or len(hosts) < args.executors:
-            print("job: FAILED", file=sys.stderr)
-            return 1
-        print("job: OK")
-        return 0
+        return verdict("job:", total == want and len(hosts) >= args.executors)
     finally:
         sc.stop()
 

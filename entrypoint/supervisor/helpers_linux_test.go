@@ -233,6 +233,7 @@ func readLines(file string) []string {
 type info struct {
 	Env            []string
 	Cwd            string
+	ParentCwd      string // the parent's working directory as the workload starts
 	UID, GID       int
 	SigIgn, SigBlk string
 	Pgid, Pid      int
@@ -240,6 +241,7 @@ type info struct {
 
 func roleInfo() int {
 	in := info{Env: os.Environ(), UID: os.Getuid(), GID: os.Getgid(), Pid: os.Getpid()}
+	in.ParentCwd, _ = os.Readlink(fmt.Sprintf("/proc/%d/cwd", os.Getppid()))
 	in.Cwd, _ = os.Getwd()
 	in.Pgid, _ = syscall.Getpgid(0)
 	// Read before the Go runtime of this process could matter: the kernel

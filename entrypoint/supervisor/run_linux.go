@@ -40,11 +40,12 @@ func (s *sup) advance(p phase) {
 }
 
 type sup struct {
-	cfg    Config
-	log    zerolog.Logger
-	grace  time.Duration
-	pid1   bool
-	procOK bool
+	cfg      Config
+	log      zerolog.Logger
+	grace    time.Duration
+	pid1     bool
+	procOK   bool
+	startDir string // the directory left before the start, where the workload starts
 
 	waiterPid int
 	childPid  int
@@ -78,8 +79,9 @@ type sup struct {
 // other process (as PID 1: the whole namespace; otherwise: its descendants),
 // first with SIGTERM and after the grace period with SIGKILL.
 //
-// Once the workload has started, Run changes the process's working
-// directory to "/" and does not change it back.
+// Run changes the process's working directory to "/" and does not change
+// it back: before it starts the workload (in the directory it left) when
+// the workload runs as the process's own user, else once it has started.
 func Run(cfg Config) (status int, err error) {
 	if len(cfg.Args) == 0 {
 		return StatusInternal, errors.New("no command to run")
@@ -127,6 +129,7 @@ func (s *sup) run() (int, error) {
 	}()
 	// Registered before the workload starts so no early signal is lost.
 	sigs := <-s.sigReady
+	s.leaveBeforeStart()
 	var reports <-chan report
 	var err error
 	if s.direct() {

@@ -52,7 +52,7 @@ func (s *sup) startWaiter() (<-chan report, error) {
 	ch := make(chan report, 4)
 	go readReports(repR, ch)
 
-	data, _ := json.Marshal(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Dir, Setpgid: s.cfg.SignalGroup})
+	data, _ := json.Marshal(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.childDir(), Setpgid: s.cfg.SignalGroup})
 	// A write error means the waiter died; its missing report says so.
 	_, _ = specW.Write(data)
 	specW.Close()
@@ -90,16 +90,13 @@ func (s *sup) direct() bool {
 func (s *sup) startDirect() (<-chan report, error) {
 	ch := make(chan report, 4)
 	pidfd := -1
-	pid, kind, err := startChild(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Dir, Setpgid: s.cfg.SignalGroup},
+	pid, kind, err := startChild(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.childDir(), Setpgid: s.cfg.SignalGroup},
 		inheritedFiles(), s.cfg.Credential, &pidfd)
 	if err != nil {
 		ch <- report{kind: "error", err: startError(kind, oneLine(err))}
 		ch <- report{kind: "eof"}
 		return ch, nil
 	}
-	// At once, not when the loop reads the report: a workload that looks
-	// at its parent's directory as it starts finds "/" (dumb-init's suite
-	// does).
 	s.leaveStartDir()
 	ch <- report{kind: "pid", n: pid}
 	if pidfd < 0 {
@@ -123,13 +120,42 @@ func (s *sup) startDirect() (<-chan report, error) {
 }
 
 // leaveStartDir moves the supervisor to "/" once the workload has started
-// in the directory it was given (ours, when Dir is ""): a PID 1 that stays
-// in the directory it was started in pins it for the container's life (the
-// file system it is on cannot be unmounted).  The waiter does the same.
+// in the directory the supervisor was started in, so as not to pin that
+// directory (a mount point, a volume) for as long as the container runs.
 func (s *sup) leaveStartDir() {
+	if s.startDir != "" {
+		return // left before the start (leaveBeforeStart)
+	}
 	if err := os.Chdir("/"); err != nil {
 		s.log.Warn().Err(err).Msg("cannot leave the start directory")
 	}
+}
+
+// leaveBeforeStart moves the supervisor to "/" before the workload starts,
+// and starts the workload in the directory it leaves, by name: then no
+// workload that looks at its parent's directory as it starts (dumb-init's
+// suite does) can find the old one. Only for a workload that runs as the
+// supervisor's own user: the child enters its directory after taking on
+// its credential, and another user may not be allowed in where the
+// supervisor was, while an inherited directory needs no permission.
+func (s *sup) leaveBeforeStart() {
+	if s.cfg.Dir != "" || s.cfg.Credential != nil {
+		return
+	}
+	wd, err := os.Getwd()
+	if err != nil || os.Chdir("/") != nil {
+		return // leaveStartDir tries again once the workload runs
+	}
+	s.startDir = wd
+}
+
+// childDir is the directory the workload starts in: Config.Dir, or the
+// one leaveBeforeStart left, or "" to inherit the supervisor's.
+func (s *sup) childDir() string {
+	if s.cfg.Dir != "" {
+		return s.cfg.Dir
+	}
+	return s.startDir
 }
 
 func readReports(r *os.File, ch chan<- report) {

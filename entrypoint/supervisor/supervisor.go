@@ -27,7 +27,7 @@ type Config struct {
 	// Env is the child's environment, exactly.
 	Env []string
 	// Dir is the child's working directory; "" inherits ours, which Run
-	// leaves for "/" once the child has started.
+	// leaves for "/" (see Run).
 	Dir string
 	// Credential, when non-nil, runs the workload as this user.
 	Credential *syscall.Credential

@@ -732,6 +732,11 @@ func TestLeavesStartDirectory(t *testing.T) {
 			if in.Cwd != start {
 				t.Errorf("workload cwd %q, want the supervisor's start directory %q", in.Cwd, start)
 			}
+			// Already as the workload starts: its parent (the supervisor
+			// or the waiter) left before it started it.
+			if in.ParentCwd != "/" {
+				t.Errorf("the workload's parent was in %q as the workload started, want /", in.ParentCwd)
+			}
 			// The workload is the tree's only leaf; every process above it
 			// is the init's.
 			for {
