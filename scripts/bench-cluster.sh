@@ -14,7 +14,10 @@
 #              entrypoint gives the JVM). The formation target is
 #              against the first, Spark's own start; the table also
 #              checks the stricter one against the second, the same JVMs
-#              the entrypoint starts.
+#              the entrypoint starts. Both get the JVM options the
+#              entrypoint gives the images' master and worker (explain's
+#              daemon.java_opts: SPARK_DAEMON_JAVA_OPTS), so that a floor
+#              is the same JVMs started without the entrypoint.
 #   formation  `up` -> N workers ALIVE, N = 1, 3, 6: docker run --link
 #              (master and workers started at once) and the Compose Spec
 #              file (docker-compose up -d --scale worker=N).
@@ -33,6 +36,11 @@ p=ssbench$$
 mimg=snufkin/spark-master wimg=snufkin/spark-worker
 spec=$root/images/compose/docker-compose.yml
 case "$runs" in '' | *[!0-9]* | 0) echo "bench-cluster: RUNS=$runs is not a positive count" >&2; exit 64 ;; esac
+
+# The images' daemon JVM options, as the entrypoint of these images sets
+# them; the floors run with them too.
+daemon_opts=$(docker run --rm "$mimg" explain master |
+  python3 -c 'import json, sys; print((json.load(sys.stdin).get("daemon") or {}).get("java_opts", ""))')
 
 cleanup() {
   docker ps -aq --filter "name=^$p-" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
@@ -81,9 +89,9 @@ declare -A R # name -> space-separated samples
 # KIND floor is spark-class, floorcds the same with the class-data archive.
 floor() {
   local kind=$1 n=$2 t0 t1 pt ip i
-  local -a start=(--entrypoint /opt/spark/bin/spark-class)
+  local -a start=(-e "SPARK_DAEMON_JAVA_OPTS=$daemon_opts" --entrypoint /opt/spark/bin/spark-class)
   if [ "$kind" = floorcds ]; then
-    start=(-v "$root/scripts/bare-jvm.sh:/usr/local/bin/bare-jvm.sh:ro" --entrypoint bash)
+    start=(-e "SPARK_DAEMON_JAVA_OPTS=$daemon_opts" -v "$root/scripts/bare-jvm.sh:/usr/local/bin/bare-jvm.sh:ro" --entrypoint bash)
   fi
   bare() { [ "$kind" = floor ] || echo /usr/local/bin/bare-jvm.sh; }
   t0=$(now)
@@ -183,7 +191,8 @@ section=$(
   echo "answers, N \`spark-class ...Worker spark://<ip>:7077\` at once; docker run to N ALIVE in the master's"
   echo "/json/. Archive floor N: the same with the image's class-data archive, the JVMs the entrypoint"
   echo "starts (scripts/bare-jvm.sh: Spark's launcher, then exec java with -XX:SharedArchiveFile and the"
-  echo "archive's class path). Formation: \`up\` to N workers ALIVE (docker run --link: master and"
+  echo "archive's class path). Both floors' JVMs get the images' own options (SPARK_DAEMON_JAVA_OPTS=\`$daemon_opts\`)."
+  echo "Formation: \`up\` to N workers ALIVE (docker run --link: master and"
   echo "workers started at once; Compose Spec: \`docker-compose up -d --scale worker=N\`; both: each"
   echo "worker's JVM starts once the master accepts connections). Recovery: the master restarted on a new address to 3"
   echo "workers ALIVE again (it finds them in its state directory, ENTRYPOINT_MASTER_STATE: the same"
