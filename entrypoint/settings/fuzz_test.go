@@ -11,10 +11,11 @@ import (
 
 // FuzzSignalRewrite feeds arbitrary ENTRYPOINT_SIGNAL_REWRITE values to the
 // one hand-written parser of the settings: it must not panic, must accept
-// only signals 1-64 and never rewrite SIGKILL or SIGSTOP, and what it
-// accepts, written back as numbers, must parse to the same map.
+// only signals 1-64 (and 0, drop, as the target) and never rewrite a signal
+// the supervisor never receives (SIGKILL, SIGSTOP, the runtime's), and what
+// it accepts, written back as numbers, must parse to the same map.
 func FuzzSignalRewrite(f *testing.F) {
-	for _, seed := range []string{"TERM:PWR", "SIGTERM:SIGQUIT, 15:10", "sigint:term", "9:15", "1:64,64:1", ":", ",", "TERM:PWR,", "+15:10", " 015 :10"} {
+	for _, seed := range []string{"TERM:PWR", "SIGTERM:SIGQUIT, 15:10", "sigint:term", "9:15", "1:64,64:1", ":", ",", "TERM:PWR,", "+15:10", " 015 :10", "INT:0", "PROF:1", "0:1"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -24,11 +25,12 @@ func FuzzSignalRewrite(f *testing.F) {
 		}
 		var pairs []string
 		for from, to := range m {
-			if from < 1 || from > 64 || to < 1 || to > 64 {
-				t.Fatalf("Decode(%q) accepted %d:%d, outside 1-64", v, from, to)
+			if from < 1 || from > 64 || to < 0 || to > 64 {
+				t.Fatalf("Decode(%q) accepted %d:%d, outside 1-64 (or 0 as the target)", v, from, to)
 			}
-			if from == syscall.SIGKILL || from == syscall.SIGSTOP {
-				t.Fatalf("Decode(%q) rewrites %v, which cannot be caught", v, from)
+			switch from {
+			case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPROF, syscall.SIGPIPE, 32, 33, 34:
+				t.Fatalf("Decode(%q) rewrites %v, which the supervisor never receives", v, from)
 			}
 			pairs = append(pairs, fmt.Sprintf("%d:%d", int(from), int(to)))
 		}
