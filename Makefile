@@ -32,7 +32,7 @@ images: base ## build the static entrypoint and snufkin/spark-master, snufkin/sp
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
-.PHONY: images-35 images-trixie bench-cluster
+.PHONY: images-35 images-trixie bench-cluster soak
 images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_35) DEBIAN_SUITE=bookworm BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
@@ -42,6 +42,9 @@ images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in
 images-trixie: host ## the two images of the default line on Debian trixie too (Python 3.13, Java 21; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_DEFAULT) DEBIAN_SUITE=trixie BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie $(SPARK_VERSION_DEFAULT)-trixie
+
+soak: images ## 50 short applications in a row against one cluster: every result checked, the daemons' memory and descriptors and the worker's directory after the first and the last
+	@bash scripts/soak.sh 50
 
 bench-cluster: images ## cluster formation (N = 1, 3, 6 workers), master-restart recovery against the bare JVMs, and the Connect server (ready, first query), into BENCHMARKS.md
 	@bash scripts/bench-cluster.sh
