@@ -97,7 +97,6 @@ func (s *sup) startDirect() (<-chan report, error) {
 		ch <- report{kind: "eof"}
 		return ch, nil
 	}
-	s.leaveStartDir()
 	ch <- report{kind: "pid", n: pid}
 	if pidfd < 0 {
 		// Cannot happen on the kernels direct() admits; without a pidfd the

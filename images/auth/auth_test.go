@@ -82,7 +82,7 @@ func TestSharedSecret(t *testing.T) {
 	}
 
 	port := e2e.FreePortPair(t)
-	out, err := e2e.TryEnv(append(os.Environ(), "PYSPARK_PYTHON=python3"), e2e.Python(t), filepath.Join(e2e.Root, "scripts", "sparkjob.py"),
+	out, err := e2e.TryEnv(e2e.DriverEnv(), e2e.Python(t), filepath.Join(e2e.Root, "scripts", "sparkjob.py"),
 		"--master", masterURL, "--driver-host", gw, "--executors", "1", "--driver-port", strconv.Itoa(port), "--wait", "30")
 	refused := err != nil && !strings.Contains(out, "job: OK")
 	m.OK("no-secret-refused", refused)

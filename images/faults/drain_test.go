@@ -3,9 +3,7 @@ package faults_test
 import (
 	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,18 +51,14 @@ func TestDrainMidJob(t *testing.T) {
 	m.Set("discovery", "ok") // the workers found the master through the links
 	victim := workers[0]
 
-	port := e2e.FreePortPair(t)
-	d := e2e.DriverConfIn(t, victim, "SPARK_DRIVER_PORT="+strconv.Itoa(port), "SPARK_DRIVER_BLOCK_MANAGER_PORT="+strconv.Itoa(port+1))
+	d, port := e2e.HostDriverConf(t, victim)
 	if d.Conf("spark.decommission.enabled") != "true" {
 		t.Errorf("driver-conf prints no spark.decommission.enabled=true: %v", d.Confs)
 	}
-	url := "spark://127.0.0.1:" + e2e.Published(t, master, "7077/tcp")
-	argv := append([]string{filepath.Join(e2e.Root, "scripts", "drainjob.py"),
-		"--master", url, "--driver-host", d.Conf("spark.driver.host"), "--driver-port", strconv.Itoa(port),
-		"--executors", strconv.Itoa(len(workers)), "--victim", e2e.IP(t, victim),
-		"--tasks", strconv.Itoa(tasks), "--seconds", strconv.Itoa(sleep)}, d.Args(url)...)
+	argv := append(d.Argv("drainjob.py", "spark://127.0.0.1:"+e2e.Published(t, master, "7077/tcp"), port, len(workers)),
+		"--victim", e2e.IP(t, victim), "--tasks", strconv.Itoa(tasks), "--seconds", strconv.Itoa(sleep))
 	cmd := exec.Command(e2e.Python(t), argv...)
-	cmd.Env = append(os.Environ(), "PYSPARK_PYTHON=python3")
+	cmd.Env = e2e.DriverEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

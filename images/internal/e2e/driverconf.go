@@ -34,11 +34,14 @@ func (d DriverConf) Conf(key string) string {
 	return ""
 }
 
-// Args is the confs as sparkjob.py's --conf options, spark.master replaced
-// by master: driver-conf names the master's port as published on the
-// Docker host, which the test publishes on a random one instead.
-func (d DriverConf) Args(master string) []string {
-	var args []string
+// Argv is script (a driver in scripts/, sparkjob.py or one sharing its
+// options) with the driver options they share, then the confs as --conf
+// options. spark.master is master in both: driver-conf names the master's
+// port as published on the Docker host, which the test publishes on a
+// random one instead.
+func (d DriverConf) Argv(script, master string, port, executors int) []string {
+	args := []string{filepath.Join(Root, "scripts", script), "--master", master, "--driver-host", d.Conf("spark.driver.host"),
+		"--driver-port", strconv.Itoa(port), "--executors", strconv.Itoa(executors)}
 	for _, kv := range d.Confs {
 		v := kv.Value
 		if kv.Key == "spark.master" {
@@ -47,6 +50,22 @@ func (d DriverConf) Args(master string) []string {
 		args = append(args, "--conf", kv.Key+"="+v)
 	}
 	return args
+}
+
+// HostDriverConf is driver-conf in worker for a driver on the Docker host
+// with a free pair of driver ports (FreePortPair), given to driver-conf as
+// its settings so that other runs on this host keep theirs; it returns the
+// confs and the driver's RPC port.
+func HostDriverConf(t *testing.T, worker string) (DriverConf, int) {
+	t.Helper()
+	port := FreePortPair(t)
+	return DriverConfIn(t, worker, "SPARK_DRIVER_PORT="+strconv.Itoa(port), "SPARK_DRIVER_BLOCK_MANAGER_PORT="+strconv.Itoa(port+1)), port
+}
+
+// DriverEnv is the environment of a driver on the host: the executors in
+// the images run its Python UDFs with their own python3.
+func DriverEnv() []string {
+	return append(os.Environ(), "PYSPARK_PYTHON=python3")
 }
 
 // DriverConfIn runs `entrypoint driver-conf --json` in container, with env
@@ -74,13 +93,10 @@ func DriverConfIn(t *testing.T, container string, env ...string) DriverConf {
 // doctor driver` in worker must fail on both of its ports and say why;
 // then scripts/sparkjob.py on the host runs with exactly the confs
 // driver-conf printed, only the master's port replaced by the one Docker
-// published for master's 7077. The driver's ports are a free pair, given
-// to driver-conf as its settings, so that other runs on this host keep
-// theirs.
+// published for master's 7077 (HostDriverConf).
 func CheckDriverConf(t *testing.T, worker, master, py string, executors int) bool {
 	t.Helper()
-	port := FreePortPair(t)
-	d := DriverConfIn(t, worker, "SPARK_DRIVER_PORT="+strconv.Itoa(port), "SPARK_DRIVER_BLOCK_MANAGER_PORT="+strconv.Itoa(port+1))
+	d, port := HostDriverConf(t, worker)
 	host, url := d.Conf("spark.driver.host"), d.Conf("spark.master")
 	t.Logf("driver-conf in %s: platform %s, driver %s, confs %v", Short(worker), d.Platform, d.Driver, d.Confs)
 	ok := true
@@ -116,11 +132,8 @@ func CheckDriverConf(t *testing.T, worker, master, py string, executors int) boo
 		t.Logf("doctor driver %s in %s with no driver:\n%s", target, Short(worker), strings.TrimSpace(out))
 	}
 
-	url = base + ":" + Published(t, master, "7077/tcp")
-	argv := append([]string{py, filepath.Join(Root, "scripts", "sparkjob.py"),
-		"--master", url, "--driver-host", host, "--driver-port", strconv.Itoa(port), "--executors", strconv.Itoa(executors)},
-		d.Args(url)...)
+	argv := append([]string{py}, d.Argv("sparkjob.py", base+":"+Published(t, master, "7077/tcp"), port, executors)...)
 	t.Logf("job: driver on the host with driver-conf's confs: %s", strings.Join(argv[2:], " "))
-	jobOK, _ := runChecked(t, append(os.Environ(), "PYSPARK_PYTHON=python3"), "job:", "result=500000500000 expected=500000500000", argv...)
+	jobOK, _ := runChecked(t, DriverEnv(), "job:", "result=500000500000 expected=500000500000", argv...)
 	return ok && jobOK
 }

@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,8 +47,7 @@ func JobWith(t *testing.T, py, masterURL, driverHost string, executors int) (boo
 	t.Helper()
 	port := FreePortPair(t)
 	t.Logf("job: driver on the host: master %s, spark.driver.host=%s, driver ports %d/%d", masterURL, driverHost, port, port+1)
-	env := append(os.Environ(), "PYSPARK_PYTHON=python3")
-	return runChecked(t, env, "job:", "result=500000500000 expected=500000500000", py, filepath.Join(Root, "scripts", "sparkjob.py"),
+	return runChecked(t, DriverEnv(), "job:", "result=500000500000 expected=500000500000", py, filepath.Join(Root, "scripts", "sparkjob.py"),
 		"--master", masterURL, "--driver-host", driverHost,
 		"--executors", strconv.Itoa(executors), "--driver-port", strconv.Itoa(port))
 }
