@@ -71,6 +71,9 @@
 //	ENTRYPOINT_CLASS_ARCHIVE  the directory of the master's and worker's class-data archives, master.jsa and
 //	                          worker.jsa (default /usr/local/lib/spark-cds; off: start the JVMs without); see below
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
+//	ENTRYPOINT_EXECUTOR_PORTS worker: PORT or FIRST-LAST, e.g. 7100-7103: the ports the block managers of the
+//	                          worker's executors bind, each the first free one, at most LAST-FIRST+1 executors
+//	                          at once (default: Spark's random port); see ECS bridge mode
 //	ENTRYPOINT_AMBASSADOR_LISTEN  ambassador: address to accept connections on (default :7077)
 //	ENTRYPOINT_AMBASSADOR_TARGET  ambassador: host:port to forward to; unset: the master found by
 //	                          ENTRYPOINT_DISCOVERY, looked up again for every new connection
@@ -252,8 +255,9 @@
 //	            API (status.podIP); nothing outside the cluster can be dialled back
 //	ecs-*       ECS_CONTAINER_METADATA_URI_V4: bridge and host mode, spark.driver.host = an instance's
 //	            address (this one's, from the container metadata file), never a container address;
-//	            a bridge-mode worker's master as its ambassador finds it; awsvpc, the driver's own
-//	            VPC address (DRIVER_HOST to replace)
+//	            a bridge-mode worker's master as its ambassador finds it, and a note with the
+//	            executors' ports the driver must reach (ENTRYPOINT_EXECUTOR_PORTS); awsvpc, the
+//	            driver's own VPC address (DRIVER_HOST to replace)
 //
 // Wherever the executors cannot reach the driver's machine, a classic
 // driver cannot work; the output says so and points at Spark Connect
@@ -305,7 +309,27 @@
 //   - warns when SPARK_WORKER_PORT is unset or the RPC or web UI port is not
 //     mapped to the same host port number. Only fixed host ports equal to
 //     the container ports work (hostPort 0, dynamic, cannot: Spark would
-//     advertise the container port).
+//     advertise the container port);
+//   - warns when ENTRYPOINT_EXECUTOR_PORTS is unset or one of its ports is
+//     not mapped to the same host port number (a containerPortRange is not:
+//     the agent picks its host ports).
+//
+// The worker's executors advertise the worker's --host too (the worker
+// passes it as their --hostname) and bind what it resolves to in the
+// container, but their block managers, which other executors fetch shuffle
+// blocks from and drivers fetch task results from, bind a random port that
+// no mapping reaches, so a shuffle between instances fails. With
+// ENTRYPOINT_EXECUTOR_PORTS=FIRST-LAST (images/ecs/worker-bridge.json:
+// 7100-7103, each mapped to the same host port) the entrypoint gives the
+// executors -Dspark.blockManager.port=FIRST -Dspark.port.maxRetries=LAST-FIRST
+// in JDK_JAVA_OPTIONS of the worker's environment, which the executors
+// inherit (the worker passes them none of its own options): each binds the
+// first free port of the range, and one more executor than the range holds
+// fails to start instead of binding a port nothing reaches. A driver that
+// sets spark.blockManager.port or spark.port.maxRetries overrides them, and
+// a JDK_JAVA_OPTIONS of the user's that sets them keeps its values. explain
+// shows the range and the options under executors. The setting works on
+// every platform (fixed ports for a firewall); ECS bridge mode needs it.
 //
 // Without a name (no PTR record, or /etc/hosts not writable) the worker
 // keeps its container address and explain says why; awsvpc needs none of

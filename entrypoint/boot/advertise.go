@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
@@ -97,10 +98,13 @@ const ecsSelfWait = 10 * time.Second
 //     web UI URL (the UI binds every address);
 //   - the RPC and web UI ports must be mapped to the same host port
 //     numbers (fixed hostPort): Spark advertises the port it binds, so a
-//     dynamic host port (hostPort 0) can never be advertised.
+//     dynamic host port (hostPort 0) can never be advertised;
+//   - so must the executors' block manager ports (ENTRYPOINT_EXECUTOR_PORTS,
+//     executorPorts): the executors the worker launches advertise the same
+//     --host, and bind what it resolves to here.
 //
 // Anything missing becomes a warning and Spark's default stays in place.
-func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool) ([]string, error) {
+func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, wait bool, executorPorts settings.PortRange) ([]string, error) {
 	self, bridge, err := ecsBridgeSelf(ctx, p, m, wait,
 		"ecs: own address unknown, Spark's default stays (reachable from this instance only in bridge mode): ")
 	if err != nil || !bridge {
@@ -138,6 +142,7 @@ func ecsBridgeAdvertise(ctx context.Context, p *Plan, env []string, m machine, w
 			p.Warnings = append(p.Warnings, fmt.Sprintf("ecs bridge: container port %d (%s) is host port %d, but Spark advertises the port it binds: map it to hostPort %d (fixed, not 0)", c.port, c.name, hp, c.port))
 		}
 	}
+	p.Warnings = append(p.Warnings, ecsExecutorPortsWarnings(executorPorts, self.HostPort)...)
 	return env, nil
 }
 

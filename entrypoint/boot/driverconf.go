@@ -261,7 +261,7 @@ func driverConfOn(ctx context.Context, s settings.Settings, m driverMachine) (dr
 	case env["KUBERNETES_SERVICE_HOST"] != "":
 		kubernetesDriver(&c, ds, service)
 	case env["ECS_CONTAINER_METADATA_URI_V4"] != "":
-		ecsDriver(ctx, &c, ds, m, master, service)
+		ecsDriver(ctx, &c, ds, m, master, service, s.ExecutorPorts)
 	case master.Source == discovery.SourceSwarm || strings.HasPrefix(masterHost(master.URL), "tasks."):
 		swarmDriver(&c, ds, service, m.runtime.Spark)
 	default:

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
 
@@ -148,7 +149,7 @@ func kubernetesDriver(c *driverConfig, ds driverSettings, service string) {
 // instance's, which for a driver on this instance is the one in the
 // container metadata file. In awsvpc mode every task has a VPC address,
 // and so must the driver.
-func ecsDriver(ctx context.Context, c *driverConfig, ds driverSettings, m driverMachine, master discovery.Master, service string) {
+func ecsDriver(ctx context.Context, c *driverConfig, ds driverSettings, m driverMachine, master discovery.Master, service string, executorPorts settings.PortRange) {
 	self, err := discovery.ECSSelf(ctx, m.in)
 	c.Platform, c.Driver = "ecs", driverOnInstance
 	if err == nil {
@@ -183,6 +184,16 @@ func ecsDriver(ctx context.Context, c *driverConfig, ds driverSettings, m driver
 		c.note("spark.driver.host %s is this container's instance, right for a driver on this instance; on another instance use that instance's private address. Never a container address: a bridge-mode container's (172.17.x) reaches nothing outside its instance",
 			host)
 		c.note("run the driver on the instance itself (or with host networking); in a bridge-mode container, map ports %d and %d to the same host ports", ds.port, ds.blockPort)
+		// The driver dials the executors too: large task results and
+		// cached blocks come from their block managers, which bridge-mode
+		// workers put on fixed, mapped ports (executorPorts) unless the
+		// driver's own spark.blockManager.port moves them.
+		ports := "their worker's ENTRYPOINT_EXECUTOR_PORTS (7100-7103 in images/ecs/worker-bridge.json)"
+		if executorPorts.Set() {
+			ports = executorPorts.String() + " (this worker's ENTRYPOINT_EXECUTOR_PORTS)"
+		}
+		c.note("the driver fetches task results and cached blocks from the executors' block managers, at their instances' names on ports %s: "+
+			"the workers' security group must let the driver in on them; leave spark.blockManager.port and spark.port.maxRetries unset, which would move the executors off those ports", ports)
 	}
 	c.note("the driver's security group must let TCP ports %d and %d in from the cluster's instances or tasks", ds.port, ds.blockPort)
 	c.note("a classic driver outside the VPC cannot work: the executors cannot dial it back")

@@ -51,6 +51,11 @@ func TestDriverConfGolden(t *testing.T) {
 		if len(c.Sources) > 0 {
 			s.Discovery = strings.Join(c.Sources, ",")
 		}
+		if v := c.Env["ENTRYPOINT_EXECUTOR_PORTS"]; v != "" {
+			if err := s.ExecutorPorts.Decode(v); err != nil {
+				t.Fatalf("env ENTRYPOINT_EXECUTOR_PORTS=%q: %v", v, err)
+			}
+		}
 		conf, err := driverConfOn(context.Background(), s, m)
 		if err != nil {
 			t.Fatalf("driverConfOn: %v", err)

@@ -141,6 +141,11 @@ func explainCase(t *testing.T, dir string) []byte {
 		s.Discovery = strings.Join(c.Sources, ",")
 	}
 	s.FixEtc = c.Env["ENTRYPOINT_FIX_ETC"] != "false"
+	if v := c.Env["ENTRYPOINT_EXECUTOR_PORTS"]; v != "" {
+		if err := s.ExecutorPorts.Decode(v); err != nil {
+			t.Fatalf("env ENTRYPOINT_EXECUTOR_PORTS=%q: %v", v, err)
+		}
+	}
 	role := sparkenv.Worker
 	if c.Role != "" {
 		role = sparkenv.Role(c.Role)

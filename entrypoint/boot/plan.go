@@ -37,6 +37,7 @@ type Plan struct {
 	Daemon       *daemonView          `json:"daemon,omitempty"`
 	MasterState  string               `json:"master_state,omitempty"`
 	Connect      *connectView         `json:"connect,omitempty"`
+	Executors    *executorsView       `json:"executors,omitempty"`
 	ClassArchive string               `json:"-"`
 	Hosts        []etcfiles.HostEntry `json:"-"`
 	Resolv       *etcfiles.Resolv     `json:"-"`
@@ -147,11 +148,14 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		default:
 			p.Advertise.Source = "spark-default"
 			if in.Env["ECS_CONTAINER_METADATA_URI_V4"] != "" {
-				if env, err = ecsBridgeAdvertise(ctx, &p, env, m, wait); err != nil {
+				if env, err = ecsBridgeAdvertise(ctx, &p, env, m, wait, s.ExecutorPorts); err != nil {
 					return p, err
 				}
 				node = p.Node
 			}
+		}
+		if s.ExecutorPorts.Set() {
+			env, p.Executors = executorPorts(env, s.ExecutorPorts, node.Host)
 		}
 		d := planDrain(env, node.WebUIPort)
 		p.Decommission = &d

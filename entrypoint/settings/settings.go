@@ -49,6 +49,7 @@ type Settings struct {
 	FixEtc        bool          `split_words:"true" default:"true"`
 	MasterState   string        `split_words:"true" default:"/var/lib/spark/master"`
 	ClassArchive  string        `split_words:"true" default:"/usr/local/lib/spark-cds"`
+	ExecutorPorts PortRange     `split_words:"true"`
 
 	AmbassadorListen string `split_words:"true" default:":7077"`
 	AmbassadorTarget string `split_words:"true"`
@@ -198,6 +199,51 @@ func (s Settings) Level() (zerolog.Level, error) {
 		return 0, fmt.Errorf("%w: ENTRYPOINT_LOG_LEVEL=%q: want trace, debug, info, warn, error or disabled", ErrInvalid, s.LogLevel)
 	}
 	return l, nil
+}
+
+// PortRange is ENTRYPOINT_EXECUTOR_PORTS: "PORT" or "FIRST-LAST", TCP
+// ports 1-65535 with FIRST <= LAST; the zero value is unset.
+type PortRange struct{ First, Last int }
+
+// Decode implements envconfig.Decoder.
+func (r *PortRange) Decode(v string) error {
+	first, last, isRange := strings.Cut(strings.TrimSpace(v), "-")
+	if !isRange {
+		last = first
+	}
+	a, err1 := strconv.Atoi(first)
+	b, err2 := strconv.Atoi(last)
+	switch {
+	case err1 != nil || err2 != nil:
+		return fmt.Errorf("want PORT or FIRST-LAST, e.g. 7100-7103")
+	case a < 1 || b > 65535:
+		return fmt.Errorf("ports are 1-65535")
+	case a > b:
+		return fmt.Errorf("the first port is above the last")
+	}
+	*r = PortRange{a, b}
+	return nil
+}
+
+// Set says whether the range was given.
+func (r PortRange) Set() bool { return r.First != 0 }
+
+// Ports is how many ports the range holds.
+func (r PortRange) Ports() int {
+	if !r.Set() {
+		return 0
+	}
+	return r.Last - r.First + 1
+}
+
+func (r PortRange) String() string {
+	switch {
+	case !r.Set():
+		return ""
+	case r.First == r.Last:
+		return strconv.Itoa(r.First)
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
 }
 
 // SignalMap is ENTRYPOINT_SIGNAL_REWRITE: "FROM:TO[,FROM:TO…]" with signal

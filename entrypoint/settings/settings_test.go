@@ -63,6 +63,7 @@ func TestLoad(t *testing.T) {
 			"ENTRYPOINT_CLASS_ARCHIVE":     "/cds",
 			"ENTRYPOINT_AMBASSADOR_LISTEN": "127.0.0.1:7078",
 			"ENTRYPOINT_AMBASSADOR_TARGET": "spark-master:7077",
+			"ENTRYPOINT_EXECUTOR_PORTS":    "7100-7103",
 		}, with(func(s *Settings) {
 			s.Grace = 2500 * time.Millisecond
 			s.LogLevel = "DEBUG"
@@ -78,7 +79,9 @@ func TestLoad(t *testing.T) {
 			s.ClassArchive = "/cds"
 			s.AmbassadorListen = "127.0.0.1:7078"
 			s.AmbassadorTarget = "spark-master:7077"
+			s.ExecutorPorts = PortRange{7100, 7103}
 		}), true},
+		{"one executor port", map[string]string{"ENTRYPOINT_EXECUTOR_PORTS": "7100"}, with(func(s *Settings) { s.ExecutorPorts = PortRange{7100, 7100} }), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +128,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"relative master state", "ENTRYPOINT_MASTER_STATE", "state", `ENTRYPOINT_MASTER_STATE="state"`},
 		{"master state not off", "ENTRYPOINT_MASTER_STATE", "false", `ENTRYPOINT_MASTER_STATE="false"`},
 		{"relative class archive", "ENTRYPOINT_CLASS_ARCHIVE", "cds", `ENTRYPOINT_CLASS_ARCHIVE="cds"`},
+		{"executor ports not a number", "ENTRYPOINT_EXECUTOR_PORTS", "7100:7103", `ENTRYPOINT_EXECUTOR_PORTS="7100:7103"`},
+		{"executor ports open range", "ENTRYPOINT_EXECUTOR_PORTS", "7100-", `ENTRYPOINT_EXECUTOR_PORTS="7100-"`},
+		{"executor ports reversed", "ENTRYPOINT_EXECUTOR_PORTS", "7103-7100", `ENTRYPOINT_EXECUTOR_PORTS="7103-7100"`},
+		{"executor port zero", "ENTRYPOINT_EXECUTOR_PORTS", "0-3", `ENTRYPOINT_EXECUTOR_PORTS="0-3"`},
+		{"executor port too high", "ENTRYPOINT_EXECUTOR_PORTS", "65535-65536", `ENTRYPOINT_EXECUTOR_PORTS="65535-65536"`},
 		{"typo", "ENTRYPOINT_GRAEC", "1s", `ENTRYPOINT_GRAEC: no such setting`},
 	}
 	for _, tt := range tests {

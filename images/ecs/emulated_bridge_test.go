@@ -79,6 +79,7 @@ func TestECSEmulatedBridge(t *testing.T) {
 		return ok
 	}
 	m.OK("job", job(inst0))
+	checkShuffle(t, m, containerNamed(t, workerTD, "spark-worker"), "spark://127.0.0.1:"+e2e.Published(t, inst0.container, strconv.Itoa(rpcPort)+"/tcp"), emu.gateway, insts, state)
 
 	// A worker task's essential container dies (SIGKILL): the agent stops
 	// the rest of the task and the ECS service starts a replacement on

@@ -390,6 +390,7 @@ func checkWorker(t *testing.T, td taskDef, w cdef) {
 				t.Errorf("bridge worker: %s=%d should be mapped to the same, fixed host port", p.name, n)
 			}
 		}
+		checkExecutorPorts(t, w)
 		for _, v := range []string{"SPARK_WORKER_HOST", "SPARK_LOCAL_HOSTNAME", "SPARK_LOCAL_IP"} {
 			if _, ok := w.env(v); ok {
 				t.Errorf("bridge worker: %s would override the instance address the entrypoint advertises", v)
