@@ -5,7 +5,7 @@
 # only what is missing, then starts dockerd unless one already answers.
 set -euo pipefail
 
-pkgs=(docker.io docker-compose mmdebstrap dnsmasq-base tini dumb-init iproute2 util-linux procps curl)
+pkgs=(docker.io docker-compose mmdebstrap dnsmasq-base tini dumb-init iproute2 util-linux procps curl libcap2-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,6 @@
 package ecs_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,7 +76,7 @@ func checkShuffle(t *testing.T, m *e2e.Matrix, worker cdef, masterURL, driverHos
 	}
 	ok := err == nil && strings.Contains(out, "shuffle: result=ok") && strings.Contains(out, "shuffle: OK") && remote > 0 && cross > 0
 	if !ok {
-		t.Errorf("shufflejob.py: %v, remote_blocks_fetched=%d cross_host_blocks=%d; want the checked result and reads across instances:\n%s", err, remote, cross, driverComplaints(out))
+		t.Errorf("shufflejob.py: %v, remote_blocks_fetched=%d cross_host_blocks=%d; want the checked result and reads across instances:\n%s", err, remote, cross, e2e.JobErrors(out))
 	}
 	if !checkBlockManagers(t, worker, managers, insts, perWorker) {
 		ok = false
@@ -130,21 +129,4 @@ func checkBlockManagers(t *testing.T, worker cdef, managers []string, insts []*i
 		ok = false
 	}
 	return ok
-}
-
-// driverComplaints keeps a driver's own lines and drops Java stack frames,
-// at most 80 lines.
-func driverComplaints(out string) string {
-	var keep []string
-	for _, line := range strings.Split(out, "\n") {
-		s := strings.TrimSpace(line)
-		if strings.HasPrefix(s, "at ") || strings.HasPrefix(s, "java.base/") || strings.HasPrefix(s, "py4j.") || strings.HasPrefix(s, "... ") {
-			continue
-		}
-		keep = append(keep, line)
-	}
-	if len(keep) > 80 {
-		keep = append(keep[:40], append([]string{fmt.Sprintf("[%d lines]", len(keep)-80)}, keep[len(keep)-40:]...)...)
-	}
-	return strings.Join(keep, "\n")
 }

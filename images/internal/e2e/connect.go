@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,10 +18,17 @@ const ConnectPort = "15002"
 // answers ready or timeout passes, and reports whether it did.
 func WaitConnectReady(t *testing.T, container string, timeout time.Duration) bool {
 	t.Helper()
+	return WaitConnectReadyIn(t, []string{"docker"}, container, timeout)
+}
+
+// WaitConnectReadyIn is WaitConnectReady with the docker command docker
+// (see ExplainIn).
+func WaitConnectReadyIn(t *testing.T, docker []string, container string, timeout time.Duration) bool {
+	t.Helper()
 	var out string
 	var err error
 	ready, took := Poll(timeout, time.Second, func(time.Duration) bool {
-		out, err = Try("docker", "exec", container, "/usr/local/bin/entrypoint", "ready", "connect")
+		out, err = Try(append(slices.Clone(docker), "exec", container, "/usr/local/bin/entrypoint", "ready", "connect")...)
 		return err == nil
 	})
 	if !ready {
@@ -58,7 +66,7 @@ func CheckDriversInMaster(t *testing.T, master string) bool {
 		`echo 'println("shell: sum=" + sc.parallelize(1L to 1000000L, 12).sum.toLong)' | spark-shell --master `+url+` 2>&1`)
 	shellOK := err == nil && strings.Contains(shell, "shell: sum=500000500000")
 	if !shellOK {
-		t.Errorf("spark-shell --master %s in %s (%v):\n%s", url, Short(master), err, jobErrors(shell))
+		t.Errorf("spark-shell --master %s in %s (%v):\n%s", url, Short(master), err, JobErrors(shell))
 	}
 	submit, err := TryEnv(nil, "docker", "exec", master, "bash", "-c",
 		`printf '%s\n' 'from pyspark.sql import SparkSession' 's = SparkSession.builder.getOrCreate()' \
@@ -66,7 +74,7 @@ func CheckDriversInMaster(t *testing.T, master string) bool {
 		 spark-submit --master `+url+` /tmp/submit-check.py 2>&1; rm -f /tmp/submit-check.py`)
 	submitOK := err == nil && strings.Contains(submit, "submit: sum=500000500000")
 	if !submitOK {
-		t.Errorf("spark-submit --master %s in %s (%v):\n%s", url, Short(master), err, jobErrors(submit))
+		t.Errorf("spark-submit --master %s in %s (%v):\n%s", url, Short(master), err, JobErrors(submit))
 	}
 	t.Logf("drivers in the master container: spark-shell %v, spark-submit %v", shellOK, submitOK)
 	return shellOK && submitOK

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,7 +55,14 @@ func Runtime(t *testing.T, container string) RuntimeVersions {
 // exits non-zero).
 func Explain(t *testing.T, container string, role ...string) (Explanation, string) {
 	t.Helper()
-	argv := append([]string{"docker", "exec", container, "/usr/local/bin/entrypoint", "explain"}, role...)
+	return ExplainIn(t, []string{"docker"}, container, role...)
+}
+
+// ExplainIn is Explain with the docker command docker, e.g. the engine of
+// a node of the multi-node bed (docker exec NODE docker).
+func ExplainIn(t *testing.T, docker []string, container string, role ...string) (Explanation, string) {
+	t.Helper()
+	argv := append(append(slices.Clone(docker), "exec", container, "/usr/local/bin/entrypoint", "explain"), role...)
 	out, err := Try(argv...)
 	var e Explanation
 	i := strings.Index(out, "{")

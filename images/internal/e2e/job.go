@@ -4,6 +4,7 @@ package e2e
 // share.
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -65,24 +66,25 @@ func runChecked(t *testing.T, env []string, prefix, result string, argv ...strin
 	}
 	ok := err == nil && strings.Contains(out, prefix+" "+result) && strings.Contains(out, prefix+" OK")
 	if !ok {
-		t.Errorf("%s did not report the checked result (%v):\n%s", filepath.Base(argv[1]), err, jobErrors(out))
+		t.Errorf("%s did not report the checked result (%v):\n%s", filepath.Base(argv[1]), err, JobErrors(out))
 	}
 	return ok, out
 }
 
-// jobErrors keeps the driver's own complaints (WARN/ERROR lines, job:
-// lines, the Python exception) and drops the Java stack frames.
-func jobErrors(out string) string {
+// JobErrors keeps a driver's own complaints (WARN/ERROR lines, its result
+// lines, the Python exception) and drops the Java stack frames, 80 lines
+// at most.
+func JobErrors(out string) string {
 	var keep []string
 	for _, line := range strings.Split(out, "\n") {
 		s := strings.TrimSpace(line)
-		if strings.HasPrefix(s, "at ") || strings.HasPrefix(s, "java.base/") || strings.HasPrefix(s, "py4j.") || strings.HasPrefix(s, "org.apache.spark.api") {
+		if strings.HasPrefix(s, "at ") || strings.HasPrefix(s, "java.base/") || strings.HasPrefix(s, "py4j.") || strings.HasPrefix(s, "org.apache.spark.api") || strings.HasPrefix(s, "... ") {
 			continue
 		}
 		keep = append(keep, line)
 	}
 	if len(keep) > 80 {
-		keep = append(keep[:40], append([]string{"[...]"}, keep[len(keep)-40:]...)...)
+		keep = append(keep[:40], append([]string{fmt.Sprintf("[%d lines]", len(keep)-80)}, keep[len(keep)-40:]...)...)
 	}
 	return strings.Join(keep, "\n")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,10 +35,15 @@ func (s MasterJSON) Alive() int {
 	return n
 }
 
-// GetMasterState reads http://127.0.0.1:uiPort/json/.
+// GetMasterState reads the master's /json/ at uiPort, a port on the
+// loopback or HOST:PORT.
 func GetMasterState(uiPort string) (MasterJSON, error) {
+	addr := uiPort
+	if !strings.Contains(addr, ":") {
+		addr = "127.0.0.1:" + addr
+	}
 	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:" + uiPort + "/json/")
+	resp, err := c.Get("http://" + addr + "/json/")
 	if err != nil {
 		return MasterJSON{}, err
 	}
@@ -62,7 +68,7 @@ func MasterState(t *testing.T, uiPort string) MasterJSON {
 	return s
 }
 
-// WaitAlive polls the master's /json/ on the loopback port uiPort until
+// WaitAlive polls the master's /json/ at uiPort (as GetMasterState) until
 // want workers are ALIVE or timeout passes, and returns the last state.
 func WaitAlive(t *testing.T, uiPort string, want int, timeout time.Duration) (MasterJSON, time.Duration) {
 	t.Helper()

@@ -1,0 +1,128 @@
+package swarm_test
+
+import (
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
+)
+
+// checkScaleDown scales the workers from 3 to 2 while the job's map tasks
+// run on every worker: the worker Swarm stops decommissions (the stack
+// enables it), so its running tasks end and succeed, it gets no new ones
+// and its container exits 0. No task attempt of the job may fail or be
+// killed. The service is scaled back to 3 at the end.
+func (b *bed) checkScaleDown(ui string, connect task) string {
+	t := b.t
+	t.Helper()
+	app := connectApp(t, ui)
+	before, err := b.stages(connect, app, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := b.running("worker")
+	// Short tasks: a drain ends when the running tasks do, and must within
+	// the stack's ENTRYPOINT_GRACE (25 s) on a loaded machine, where a
+	// new executor's first task also starts its Python worker.
+	job := startShuffle(t, b.connectURL(connect), 8)
+	busy, _ := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
+		hosts := b.busyHosts(connect, app)
+		return !slices.ContainsFunc(workers, func(w task) bool { return !hosts[w.IP] })
+	})
+	if !busy {
+		t.Errorf("scale down: tasks not running on all %d workers within 3 minutes", len(workers))
+		job.wait(t, time.Minute)
+		return "fail"
+	}
+	since := time.Now().Add(-time.Second).Unix()
+	scaled := time.Now()
+	b.manager("service", "scale", "--detach", b.stack+"_worker=2")
+	left, _ := b.waitRunning("worker", 2, 2*time.Minute, func(task) bool { return true })
+	i := slices.IndexFunc(workers, func(w task) bool { return !slices.Contains(left, w) })
+	if i < 0 {
+		t.Errorf("scale down: no worker of %v stopped (running: %v)", workers, left)
+		return "fail"
+	}
+	gone := workers[i]
+	// Its log goes with its container: follow it until the container ends.
+	var log strings.Builder
+	follow := exec.Command("docker", "exec", b.ctr[gone.Node], "docker", "logs", "-f", gone.Container)
+	follow.Stdout, follow.Stderr = &log, &log
+	followErr := follow.Start()
+	jobOK := job.wait(t, 5*time.Minute)
+	code := b.exitCode(gone, since)
+	stopTook := time.Since(scaled).Round(time.Second)
+	if followErr == nil {
+		follow.Wait()
+	}
+	stopping := false
+	for _, line := range strings.Split(log.String(), "\n") {
+		stopping = stopping || strings.Contains(line, "stop requested")
+		if stopping && (strings.Contains(line, "entrypoint:") || strings.Contains(line, "Decommission")) {
+			t.Logf("stopped worker: %s", line)
+		}
+	}
+
+	stages, err := b.stages(connect, app, stageIDs(before))
+	if err != nil {
+		t.Error(err)
+		return "fail"
+	}
+	// A task that ran on the stopped worker succeeded, but the map output
+	// it wrote there goes with the worker (unless the driver migrates it:
+	// spark.storage.decommission.enabled), so the driver runs it again
+	// for the reducers: a second attempt that is not a lost one.
+	attempts, onGone, bad, recomputed := 0, 0, 0, 0
+	for _, s := range stages {
+		for _, tk := range s.Tasks {
+			attempts++
+			if tk.Host == gone.IP {
+				onGone++
+			}
+			switch {
+			case tk.Status != "SUCCESS":
+				bad++
+				t.Errorf("scale down: stage %d task attempt %d on %s: %s", s.StageID, tk.Attempt, tk.Host, tk.Status)
+			case tk.Attempt > 0:
+				recomputed++
+				t.Logf("scale down: stage %d task %d run again (attempt %d on %s): its map output went with the stopped worker", s.StageID, tk.Index, tk.Attempt, tk.Host)
+			}
+		}
+	}
+	t.Logf("scale down: %s on %s exited %s, %s after the scale; %d task attempts, %d on it, %d failed or killed, %d run again for their lost map output", e2e.Short(gone.Container), gone.Node, code, stopTook, attempts, onGone, bad, recomputed)
+	ok := jobOK && bad == 0 && onGone > 0 && code == "0"
+	if code != "0" {
+		t.Errorf("scale down: the stopped worker exited %q, want 0 (drained)", code)
+	}
+
+	b.manager("service", "scale", "--detach", b.stack+"_worker=3")
+	workers, _ = b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
+	if back, _ := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
+		s, err := e2e.GetMasterState(ui)
+		return err == nil && aliveAmong(s, workers) == e2e.Workers
+	}); !back {
+		t.Errorf("scale down: %d workers not ALIVE after scaling back", e2e.Workers)
+		ok = false
+	}
+	if !ok {
+		return "fail"
+	}
+	return fmt.Sprintf("ok(%d/%d-attempts,on-stopped=%d,recomputed=%d,stop=%s)", attempts-bad, attempts, onGone, recomputed, stopTook)
+}
+
+// exitCode is the exit code of tk's container after since, from its
+// engine's die events.
+func (b *bed) exitCode(tk task, since int64) string {
+	var code string
+	e2e.Poll(time.Minute, time.Second, func(time.Duration) bool {
+		out, err := b.docker(tk.Node, "events", "--since", fmt.Sprint(since), "--until", fmt.Sprint(time.Now().Unix()),
+			"--filter", "type=container", "--filter", "event=die", "--filter", "container="+tk.Container,
+			"--format", `{{index .Actor.Attributes "exitCode"}}`)
+		code = strings.TrimSpace(out)
+		return err == nil && code != ""
+	})
+	return code
+}

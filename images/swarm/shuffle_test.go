@@ -1,0 +1,183 @@
+package swarm_test
+
+// The shuffle job of the multi-node path through the stack's Connect
+// server, and what the driver's REST API says of where its blocks went.
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snufkin/swarming-spark/images/internal/e2e"
+)
+
+// shuffleJob is scripts/shufflejob.py started from the host against a
+// Connect server.
+type shuffleJob struct {
+	cmd  *exec.Cmd
+	out  strings.Builder
+	done chan error
+}
+
+// startShuffle starts the job with map tasks that sleep seconds each.
+func startShuffle(t *testing.T, remote string, seconds int) *shuffleJob {
+	t.Helper()
+	j := &shuffleJob{done: make(chan error, 1)}
+	j.cmd = exec.Command(e2e.ClientPython(t), filepath.Join(e2e.Root, "scripts", "shufflejob.py"),
+		"--remote", remote, "--seconds", strconv.Itoa(seconds))
+	j.cmd.Stdout, j.cmd.Stderr = &j.out, &j.out
+	if err := j.cmd.Start(); err != nil {
+		t.Fatalf("shufflejob.py: %v", err)
+	}
+	go func() { j.done <- j.cmd.Wait() }()
+	t.Cleanup(func() {
+		if j.cmd.ProcessState == nil {
+			j.cmd.Process.Kill()
+			<-j.done
+		}
+	})
+	return j
+}
+
+// wait waits for the job's end and reports whether its answer was checked
+// right, logging its result line.
+func (j *shuffleJob) wait(t *testing.T, timeout time.Duration) bool {
+	t.Helper()
+	var err error
+	select {
+	case err = <-j.done:
+	case <-time.After(timeout):
+		j.cmd.Process.Kill()
+		err = fmt.Errorf("still running after %s", timeout)
+		<-j.done
+	}
+	out := j.out.String()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "shuffle:") {
+			t.Log(line)
+		}
+	}
+	if err != nil || !strings.Contains(out, "checked=ok") {
+		t.Errorf("shufflejob.py: %v\n%s", err, e2e.JobErrors(out))
+		return false
+	}
+	return true
+}
+
+// stageDetail is the part of /applications/ID/stages/N?details=true read
+// here.
+type stageDetail struct {
+	StageID         int `json:"stageId"`
+	ExecutorSummary map[string]struct {
+		ShuffleWrite int64 `json:"shuffleWrite"`
+	} `json:"executorSummary"`
+	Tasks map[string]struct {
+		Index       int    `json:"index"`
+		ExecutorID  string `json:"executorId"`
+		Host        string `json:"host"`
+		Status      string `json:"status"`
+		Attempt     int    `json:"attempt"`
+		TaskMetrics struct {
+			ShuffleReadMetrics struct {
+				RemoteBlocksFetched int64 `json:"remoteBlocksFetched"`
+			} `json:"shuffleReadMetrics"`
+		} `json:"taskMetrics"`
+	} `json:"tasks"`
+}
+
+type executorInfo struct {
+	ID       string `json:"id"`
+	HostPort string `json:"hostPort"`
+}
+
+// connectApp is the application id of the Connect server, as the master
+// lists it.
+func connectApp(t *testing.T, ui string) string {
+	t.Helper()
+	for _, a := range e2e.MasterState(t, ui).ActiveApps {
+		if a.Name == "Spark Connect server" {
+			return a.ID
+		}
+	}
+	t.Fatalf("master at %s lists no Spark Connect server", ui)
+	return ""
+}
+
+// stages reads the details of every stage of app whose id is not in seen.
+func (b *bed) stages(connect task, app string, seen []int) ([]stageDetail, error) {
+	var all []stageDetail
+	if err := b.rest(connect, "/applications/"+app+"/stages?details=true", &all); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(s stageDetail) bool { return slices.Contains(seen, s.StageID) }), nil
+}
+
+func stageIDs(s []stageDetail) []int {
+	var ids []int
+	for _, st := range s {
+		ids = append(ids, st.StageID)
+	}
+	return ids
+}
+
+// crossNode reads what the stages say of the shuffle: the remote blocks
+// the reducers fetched, and whether a reducer fetched while map output
+// lay on another node than its own (executors are placed on nodes by the
+// overlay addresses of the workers' tasks).
+func (b *bed) crossNode(connect task, app string, stages []stageDetail, workers []task) (remote int64, cross bool, err error) {
+	var execs []executorInfo
+	if err := b.rest(connect, "/applications/"+app+"/allexecutors", &execs); err != nil {
+		return 0, false, err
+	}
+	nodeOfExec := map[string]string{}
+	for _, e := range execs {
+		host := e.HostPort[:max(0, strings.LastIndex(e.HostPort, ":"))]
+		nodeOfExec[e.ID] = nodeOf(workers, host)
+	}
+	writers := map[string]bool{}
+	for _, s := range stages {
+		for id, sum := range s.ExecutorSummary {
+			if sum.ShuffleWrite > 0 && nodeOfExec[id] != "" {
+				writers[nodeOfExec[id]] = true
+			}
+		}
+	}
+	for _, s := range stages {
+		for _, tk := range s.Tasks {
+			n := tk.TaskMetrics.ShuffleReadMetrics.RemoteBlocksFetched
+			if n == 0 {
+				continue
+			}
+			remote += n
+			for w := range writers {
+				if w != nodeOfExec[tk.ExecutorID] {
+					cross = true
+				}
+			}
+		}
+	}
+	return remote, cross, nil
+}
+
+// busyHosts are the hosts of app's executors that run tasks now.
+func (b *bed) busyHosts(connect task, app string) map[string]bool {
+	var execs []struct {
+		HostPort    string `json:"hostPort"`
+		ActiveTasks int    `json:"activeTasks"`
+	}
+	if b.rest(connect, "/applications/"+app+"/executors", &execs) != nil {
+		return nil
+	}
+	hosts := map[string]bool{}
+	for _, e := range execs {
+		if e.ActiveTasks > 0 {
+			hosts[e.HostPort[:max(0, strings.LastIndex(e.HostPort, ":"))]] = true
+		}
+	}
+	return hosts
+}
