@@ -46,9 +46,10 @@ images-trixie: host ## the two images of the default line on Debian trixie too (
 soak: images ## 50 short applications in a row against one cluster: every result checked, the daemons' memory and descriptors and the worker's directory after the first and the last
 	@bash scripts/soak.sh 50
 
-bench-cluster: images ## cluster formation (N = 1, 3, 6 workers), master-restart recovery against the bare JVMs, and the Connect server (ready, first query), into BENCHMARKS.md
+bench-cluster: images ## cluster formation (N = 1, 3, 6 workers), master-restart recovery against the bare JVMs, the Connect server (ready, first query), and the Swarm stack on three engines against one, into BENCHMARKS.md
 	@bash scripts/bench-cluster.sh
 	@bash scripts/bench-connect.sh
+	@bash scripts/bench-nodes.sh
 
 up: images ## start the compose cluster with 3 workers and run the sample job
 	@bash scripts/cluster.sh venv
