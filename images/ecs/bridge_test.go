@@ -52,9 +52,14 @@ func TestECSBridgeAdvertise(t *testing.T) {
 
 	rpc := e2e.FreePortPair(t)
 	ui := rpc + 1
+	// One executor port, mapped to the same host port as the task
+	// definition maps each of ENTRYPOINT_EXECUTOR_PORTS (explain warns
+	// otherwise).
+	block := e2e.FreePortPair(t)
 	mappings := []map[string]any{
 		{"ContainerPort": rpc, "HostPort": rpc, "BindIp": gw, "Protocol": "tcp"},
 		{"ContainerPort": ui, "HostPort": ui, "BindIp": gw, "Protocol": "tcp"},
+		{"ContainerPort": block, "HostPort": block, "BindIp": gw, "Protocol": "tcp"},
 	}
 	metadata := bridgeJSON(t, map[string]any{
 		"Cluster": "analytics", "ContainerName": "spark-worker", "MetadataFileStatus": "READY",
@@ -82,7 +87,8 @@ func TestECSBridgeAdvertise(t *testing.T) {
 	worker := prefix + "-spark-worker"
 	res.Container(worker)
 	e2e.Run(t, "docker", "run", "-d", "--name", worker, "--network", network, "--dns", gw,
-		"-p", fmt.Sprintf("%s:%d:%d", gw, rpc, rpc), "-p", fmt.Sprintf("%s:%d:%d", gw, ui, ui),
+		"-p", fmt.Sprintf("%s:%d:%d", gw, rpc, rpc), "-p", fmt.Sprintf("%s:%d:%d", gw, ui, ui), "-p", fmt.Sprintf("%s:%d:%d", gw, block, block),
+		"-e", "ENTRYPOINT_EXECUTOR_PORTS="+strconv.Itoa(block),
 		"-v", file+":/ecs/metadata.json:ro",
 		"-e", "SPARK_MASTER_URL=spark://"+master+":7077",
 		"-e", "SPARK_WORKER_PORT="+strconv.Itoa(rpc), "-e", "SPARK_WORKER_WEBUI_PORT="+strconv.Itoa(ui),
