@@ -135,15 +135,11 @@ func (b *bed) checkReach(state e2e.MasterJSON, workers []task) bool {
 func (b *bed) checkShuffle(ui string, connect task, workers []task) string {
 	t := b.t
 	t.Helper()
-	app := connectApp(t, ui)
-	before, err := b.stages(connect, app, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, before := b.stagesSoFar(ui, connect)
 	if !startShuffle(t, b.connectURL(connect), 0).wait(t, 5*time.Minute) {
 		return "fail"
 	}
-	stages, err := b.stages(connect, app, stageIDs(before))
+	stages, err := b.stages(connect, app, before)
 	if err != nil {
 		t.Error(err)
 		return "fail"

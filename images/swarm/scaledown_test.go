@@ -18,11 +18,7 @@ import (
 func (b *bed) checkScaleDown(ui string, connect task) string {
 	t := b.t
 	t.Helper()
-	app := connectApp(t, ui)
-	before, err := b.stages(connect, app, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, before := b.stagesSoFar(ui, connect)
 	workers := b.running("worker")
 	// Short tasks: a drain ends when the running tasks do, and must within
 	// the stack's ENTRYPOINT_GRACE (25 s) on a loaded machine, where a
@@ -66,7 +62,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 		}
 	}
 
-	stages, err := b.stages(connect, app, stageIDs(before))
+	stages, err := b.stages(connect, app, before)
 	if err != nil {
 		t.Error(err)
 		return "fail"

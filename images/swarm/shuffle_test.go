@@ -117,6 +117,18 @@ func (b *bed) stages(connect task, app string, seen []int) ([]stageDetail, error
 	return slices.DeleteFunc(all, func(s stageDetail) bool { return slices.Contains(seen, s.StageID) }), nil
 }
 
+// stagesSoFar is the Connect server's application, as the master at ui
+// lists it, and the ids of the stages it has run so far.
+func (b *bed) stagesSoFar(ui string, connect task) (string, []int) {
+	b.t.Helper()
+	app := connectApp(b.t, ui)
+	before, err := b.stages(connect, app, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return app, stageIDs(before)
+}
+
 func stageIDs(s []stageDetail) []int {
 	var ids []int
 	for _, st := range s {
