@@ -53,8 +53,8 @@ dc() { MASTER_RPC_PUBLISH= MASTER_UI_PUBLISH= PUBLISH_ADDR=127.0.0.1 docker-comp
 # 0.4 s of CPU each, taken from the JVMs being measured.
 dc_master() { docker ps -q --filter "label=com.docker.compose.project=$p" --filter label=com.docker.compose.service=spark-master; }
 
-now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=bench-lib.sh
+. "$root/scripts/bench-lib.sh"
 port() { docker port "$1" "$2/tcp" 2>/dev/null | grep -v '^\[' | head -1 | sed 's/.*://'; }
 state() { curl -fsS --max-time 1 "http://127.0.0.1:$1/json/" 2>/dev/null || true; }
 alive() { state "$1" | grep -Eo '"state" *: *"ALIVE"' | wc -l; }
@@ -166,9 +166,6 @@ compose() {
   dc down -t 10 -v --remove-orphans >/dev/null 2>&1
 }
 
-# stats SAMPLES: "median (min–max)"
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
-med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.2f", NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 for ((r = 1; r <= runs; r++)); do
   echo "bench-cluster: run $r/$runs"

@@ -29,8 +29,8 @@ trap cleanup EXIT
 
 client=$(bash "$root/scripts/cluster.sh" client-python)
 driver=$(bash "$root/scripts/cluster.sh" python)
-now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=bench-lib.sh
+. "$root/scripts/bench-lib.sh"
 cid() { docker ps -q --filter "label=com.docker.compose.project=$p" --filter "label=com.docker.compose.service=$1"; }
 port() { docker port "$1" "$2/tcp" | grep -v '^\[' | head -1 | sed 's/.*://'; }
 
@@ -79,7 +79,6 @@ for ((r = 1; r <= runs; r++)); do
   classic+=("$(secs "$t0")")
 done
 
-stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
 section=$(
   echo "## Connect"
   echo
@@ -92,9 +91,9 @@ section=$(
   echo
   echo "| measure | time |"
   echo "|---|---|"
-  echo "| Connect server ready after \`up\` | $(stats "${ready[@]}") |"
-  echo "| first query, Connect client (pyspark-client) | $(stats "${first[@]}") |"
-  echo "| first query, classic driver on the host (pyspark) | $(stats "${classic[@]}") |"
+  echo "| Connect server ready after \`up\` | $(stats "${ready[*]}") |"
+  echo "| first query, Connect client (pyspark-client) | $(stats "${first[*]}") |"
+  echo "| first query, classic driver on the host (pyspark) | $(stats "${classic[*]}") |"
   echo
   echo "Raw samples (s): ready=[${ready[*]}] connect=[${first[*]}] classic=[${classic[*]}]"
 )

@@ -28,8 +28,8 @@ p=ssbnodes$$
 tmp=$(mktemp -d)
 trap 'bed down "$p-a" >/dev/null 2>&1 || true; bed down "$p-b" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
-now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=bench-lib.sh
+. "$root/scripts/bench-lib.sh"
 # alive ADDR: ALIVE workers in the master's /json/ at ADDR (polled every
 # 200 ms, as bench-cluster does, not to take the JVMs' CPU).
 alive() { curl -fsS --max-time 1 "http://$1/json/" 2>/dev/null | grep -Eo '"state" *: *"ALIVE"' | wc -l; }
@@ -88,8 +88,6 @@ for ((r = 1; r <= runs; r++)); do
   run "$p-b" 3
 done
 
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
-med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.2f", NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2fx", a / b }'; }
 section=$(
   echo "## Across nodes"

@@ -1,0 +1,11 @@
+# Sourced by the benchmark scripts: clock readings and the summary of a
+# list of samples, so that every table computes its figures the same way.
+
+# now: seconds since the epoch, to the microsecond.
+now() { echo "$EPOCHREALTIME"; }
+# secs T0: seconds since the reading T0, two decimals.
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# stats SAMPLES: "median s (min–max)" of space-separated samples.
+stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
+# med SAMPLES: the median of space-separated samples, two decimals.
+med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.2f", NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
