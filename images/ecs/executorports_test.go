@@ -1,10 +1,20 @@
 package ecs_test
 
 import (
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/snufkin/swarming-spark/entrypoint/settings"
 )
+
+// executorPorts is the worker's ENTRYPOINT_EXECUTOR_PORTS as the
+// entrypoint reads it; set is false when the task definition leaves it
+// out, err says why a value it sets is no range.
+func executorPorts(w cdef) (r settings.PortRange, v string, set bool, err error) {
+	if v, set = w.env("ENTRYPOINT_EXECUTOR_PORTS"); set {
+		err = r.Decode(v)
+	}
+	return r, v, set, err
+}
 
 // checkExecutorPorts wants a bridge-mode worker's executors reachable from
 // other instances: ENTRYPOINT_EXECUTOR_PORTS set, and each of its ports in
@@ -15,23 +25,17 @@ import (
 // containerPortRange), and neither would hostPort 0.
 func checkExecutorPorts(t *testing.T, w cdef) {
 	t.Helper()
-	v, ok := w.env("ENTRYPOINT_EXECUTOR_PORTS")
-	if !ok {
+	r, v, set, err := executorPorts(w)
+	if !set {
 		t.Error("bridge worker: ENTRYPOINT_EXECUTOR_PORTS unset: the executors' block managers bind random ports no mapping reaches, and shuffles between instances fail")
 		return
 	}
-	first, last, isRange := strings.Cut(v, "-")
-	if !isRange {
-		last = first
-	}
-	a, err1 := strconv.Atoi(first)
-	b, err2 := strconv.Atoi(last)
-	if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
-		t.Errorf("bridge worker: ENTRYPOINT_EXECUTOR_PORTS=%q: want PORT or FIRST-LAST", v)
+	if err != nil {
+		t.Errorf("bridge worker: ENTRYPOINT_EXECUTOR_PORTS=%q: %v", v, err)
 		return
 	}
-	for p := a; p <= b; p++ {
-		if m, mapped := w.port(p); !mapped || m.HostPort == nil || *m.HostPort != p {
+	for p := r.First; p <= r.Last; p++ {
+		if !w.mappedOneToOne(p) {
 			t.Errorf("bridge worker: executor port %d (ENTRYPOINT_EXECUTOR_PORTS=%s) should be mapped to the same, fixed host port", p, v)
 		}
 	}

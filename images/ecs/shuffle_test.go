@@ -94,22 +94,14 @@ func checkShuffle(t *testing.T, m *e2e.Matrix, worker cdef, masterURL, driverHos
 // worker's task definition sets it.
 func checkBlockManagers(t *testing.T, worker cdef, managers []string, insts []*instance, perWorker int) bool {
 	t.Helper()
-	first, last := 0, 0
-	if v, set := worker.env("ENTRYPOINT_EXECUTOR_PORTS"); set {
-		a, b, isRange := strings.Cut(v, "-")
-		if !isRange {
-			b = a
-		}
-		first, _ = strconv.Atoi(a)
-		last, _ = strconv.Atoi(b)
-	}
+	r, _, _, _ := executorPorts(worker) // checkExecutorPorts reports a bad one
 	ports := map[string][]int{}
 	ok := true
 	for _, hp := range managers {
 		host, p, _ := strings.Cut(hp, ":")
 		port, _ := strconv.Atoi(p)
-		if first != 0 && (port < first || port > last) {
-			t.Errorf("block manager %s: port outside ENTRYPOINT_EXECUTOR_PORTS=%d-%d", hp, first, last)
+		if r.Set() && (port < r.First || port > r.Last) {
+			t.Errorf("block manager %s: port outside ENTRYPOINT_EXECUTOR_PORTS=%d-%d", hp, r.First, r.Last)
 			ok = false
 		}
 		if slices.Contains(ports[host], port) {
