@@ -68,6 +68,14 @@ node_image() {
   docker images snufkin/swarm-node --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$image" | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
+# check_name NAME: the bed's name, the prefix of every name it makes.
+check_name() {
+  case "$1" in '' | *[!a-z0-9-]*) usage "NAME=$1 is not lowercase letters, digits and dashes" ;; esac
+}
+
+# addr NODE: the node's address on the bed's network, $net of the caller.
+addr() { docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$1"; }
+
 # on NODE CMD...: a command in the node.
 on() { local n=$1; shift; docker exec "$n" "$@"; }
 
@@ -87,7 +95,7 @@ up() {
   shift 2
   # Two managers are worse than one: losing either loses the quorum.
   case "$n" in '' | *[!0-9]* | 0 | 2) usage "N=$n: 1 node, or 3 or more (every node is a manager)" ;; esac
-  case "$name" in '' | *[!a-z0-9-]*) usage "NAME=$name is not lowercase letters, digits and dashes" ;; esac
+  check_name "$name"
   local img
   for img in "$@"; do docker image inspect "$img" >/dev/null 2>&1 || usage "IMAGE=$img is not on this host"; done
   preflight
@@ -98,7 +106,7 @@ up() {
   # Docker 20.10 knows are not needed by an engine.
   local caps=()
   mapfile -t caps < <(capsh --decode="$(awk '/^CapBnd/ {print $2}' /proc/self/status)" | cut -d= -f2 | tr , '\n' |
-    grep -vxE 'cap_(perfmon|bpf|checkpoint_restore)' | sed 's/^cap_/--cap-add=/' | tr a-z A-Z | sed 's/^--CAP-ADD=/--cap-add=/')
+    grep -vxE 'cap_(perfmon|bpf|checkpoint_restore)' | sed 's/^cap_//' | tr a-z A-Z | sed 's/^/--cap-add=/')
   local net=$name-bed
   docker network create "$net" >/dev/null
   local k node
@@ -148,14 +156,14 @@ up() {
   done
 
   local addr1
-  addr1=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$name-node1")
+  addr1=$(addr "$name-node1")
   on "$name-node1" docker swarm init --advertise-addr "$addr1" --default-addr-pool 10.231.0.0/16 >/dev/null
   local token
   token=$(on "$name-node1" docker swarm join-token -q manager)
   for k in $(seq 2 "$n"); do
     node=$name-node$k
     on "$node" docker swarm join --token "$token" \
-      --advertise-addr "$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$node")" "$addr1:2377" >/dev/null
+      --advertise-addr "$(addr "$node")" "$addr1:2377" >/dev/null
   done
   local ready
   for _ in $(seq 60); do
@@ -165,14 +173,14 @@ up() {
   done
   [ "$ready" = "$n" ] || { on "$name-node1" docker node ls >&2; die "$ready of $n nodes Ready"; }
   for k in $(seq "$n"); do
-    echo "$name-node$k $(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$name-node$k")"
+    echo "$name-node$k $(addr "$name-node$k")"
   done
 }
 
 down() {
   [ $# -eq 1 ] || usage "down needs NAME"
   local name=$1
-  case "$name" in '' | *[!a-z0-9-]*) usage "NAME=$name is not lowercase letters, digits and dashes" ;; esac
+  check_name "$name"
   local nodes
   nodes=$(docker ps -aq --filter "name=^$name-node[0-9]+\$")
   [ -z "$nodes" ] || docker rm -f -v $nodes >/dev/null

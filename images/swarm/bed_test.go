@@ -6,6 +6,7 @@ package swarm_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -59,29 +60,37 @@ func upBed(t *testing.T, n int, images ...string) *bed {
 	return b
 }
 
-// docker runs a docker command on node's engine.
-func (b *bed) docker(node string, args ...string) (string, error) {
-	return e2e.Try(append([]string{"docker", "exec", b.ctr[node], "docker"}, args...)...)
-}
-
 // cli is the docker command of node's engine, for e2e helpers.
 func (b *bed) cli(node string) []string { return []string{"docker", "exec", b.ctr[node], "docker"} }
 
-// manager runs a docker command on a manager whose engine runs (every
-// node is one); a failure is fatal.
-func (b *bed) manager(args ...string) string {
-	b.t.Helper()
+// docker runs a docker command on node's engine.
+func (b *bed) docker(node string, args ...string) (string, error) {
+	return e2e.Try(append(b.cli(node), args...)...)
+}
+
+// tryManager runs a docker command on a manager whose engine runs (every
+// node is one).
+func (b *bed) tryManager(args ...string) (string, error) {
 	for _, n := range b.nodes {
 		if !b.down[n] {
 			out, err := b.docker(n, args...)
 			if err != nil {
-				b.t.Fatalf("%s: docker %s: %v\n%s", n, strings.Join(args, " "), err, out)
+				err = fmt.Errorf("%s: docker %s: %w", n, strings.Join(args, " "), err)
 			}
-			return out
+			return out, err
 		}
 	}
-	b.t.Fatal("no node of the bed runs")
-	return ""
+	return "", errors.New("no node of the bed runs")
+}
+
+// manager is tryManager, fatal on error.
+func (b *bed) manager(args ...string) string {
+	b.t.Helper()
+	out, err := b.tryManager(args...)
+	if err != nil {
+		b.t.Fatalf("%v\n%s", err, out)
+	}
+	return out
 }
 
 // task is a running task of a service.
@@ -113,11 +122,11 @@ func (b *bed) running(service string) []task {
 }
 
 // waitRunning waits until service runs want tasks, each accepted by ok,
-// and returns them and the time it took.
-func (b *bed) waitRunning(service string, want int, timeout time.Duration, ok func(task) bool) ([]task, time.Duration) {
+// and returns them.
+func (b *bed) waitRunning(service string, want int, timeout time.Duration, ok func(task) bool) []task {
 	b.t.Helper()
 	var tasks []task
-	done, took := e2e.Poll(timeout, time.Second, func(time.Duration) bool {
+	done, _ := e2e.Poll(timeout, time.Second, func(time.Duration) bool {
 		tasks = b.running(service)
 		return len(tasks) == want && !slices.ContainsFunc(tasks, func(tk task) bool { return !ok(tk) })
 	})
@@ -125,7 +134,7 @@ func (b *bed) waitRunning(service string, want int, timeout time.Duration, ok fu
 		out, _ := b.docker(b.nodes[0], "service", "ps", b.stack+"_"+service)
 		b.t.Fatalf("service %s: %d running tasks %v after %s, want %d acceptable ones:\n%s", service, len(tasks), tasks, timeout, want, out)
 	}
-	return tasks, took.Round(time.Second)
+	return tasks
 }
 
 // nodeOf is the node whose task has the overlay address ip.
@@ -136,6 +145,11 @@ func nodeOf(tasks []task, ip string) string {
 		}
 	}
 	return ""
+}
+
+// hostOf is the host of a HOST:PORT, as executors list their hostPort.
+func hostOf(hostPort string) string {
+	return hostPort[:max(0, strings.LastIndex(hostPort, ":"))]
 }
 
 // rest reads path of the REST API of the driver in tk (its web UI, port

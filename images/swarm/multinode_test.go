@@ -25,9 +25,9 @@ const bedNodes = 3
 func TestSwarmNodes(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "swarm-3-nodes")
-	tag := "4.3.0"
-	if v := e2e.Versions(t)["SPARK_VERSION_DEFAULT"]; v != "" {
-		tag = v
+	tag := e2e.Versions(t)["SPARK_VERSION_DEFAULT"]
+	if tag == "" {
+		t.Fatal("scripts/versions.env names no SPARK_VERSION_DEFAULT")
 	}
 	b := upBed(t, bedNodes, "snufkin/spark-master:"+tag, "snufkin/spark-worker:"+tag)
 	m.Set("nodes", fmt.Sprint(len(b.nodes)))
@@ -51,8 +51,8 @@ func TestSwarmNodes(t *testing.T) {
 		}
 	})
 
-	masters, _ := b.waitRunning("spark-master", 1, 3*time.Minute, func(task) bool { return true })
-	workers, _ := b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
+	masters := b.waitRunning("spark-master", 1, 3*time.Minute, func(task) bool { return true })
+	workers := b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
 	ui := b.masterUI(masters[0])
 	state := e2e.RequireAlive(t, m, ui, e2e.Workers, 4*time.Minute)
 	t.Logf("formation: %d workers ALIVE %s after the deploy", state.Alive(), time.Since(start).Round(time.Second))
@@ -70,7 +70,7 @@ func TestSwarmNodes(t *testing.T) {
 	m.OK("spread", checkSpread(t, masters[0], workers))
 	m.OK("reach", b.checkReach(state, workers))
 
-	connects, _ := b.waitRunning("connect", 1, 3*time.Minute, func(task) bool { return true })
+	connects := b.waitRunning("connect", 1, 3*time.Minute, func(task) bool { return true })
 	connect := connects[0]
 	if !e2e.WaitConnectReadyIn(t, b.cli(connect.Node), connect.Container, 3*time.Minute) {
 		t.Fatal("the Connect server did not become ready")
@@ -239,10 +239,7 @@ func (b *bed) checkNodeLoss(ui string, master, connect task, workers []task) str
 
 	e2e.Run(t, "docker", "start", b.ctr[victim])
 	rejoined, took := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
-		out, err := b.docker(b.nodes[0], "node", "ls", "--filter", "name="+victim, "--format", "{{.Status}}")
-		if b.down[b.nodes[0]] {
-			out, err = b.docker(b.nodes[1], "node", "ls", "--filter", "name="+victim, "--format", "{{.Status}}")
-		}
+		out, err := b.tryManager("node", "ls", "--filter", "name="+victim, "--format", "{{.Status}}")
 		return err == nil && strings.TrimSpace(out) == "Ready"
 	})
 	delete(b.down, victim)
@@ -266,12 +263,12 @@ func (b *bed) checkMasterMoved(old task) string {
 	t.Helper()
 	drained := time.Now()
 	b.manager("node", "update", "--availability", "drain", old.Node)
-	masters, _ := b.waitRunning("spark-master", 1, 3*time.Minute, func(tk task) bool { return tk.Node != old.Node })
+	masters := b.waitRunning("spark-master", 1, 3*time.Minute, func(tk task) bool { return tk.Node != old.Node })
 	started := time.Since(drained).Round(time.Second)
 	ui := b.masterUI(masters[0])
 	// The drained node's workers are replaced too: wait for the workers
 	// Swarm runs off it, all ALIVE at the new master.
-	workers, _ := b.waitRunning("worker", e2e.Workers, 5*time.Minute, func(tk task) bool { return tk.Node != old.Node })
+	workers := b.waitRunning("worker", e2e.Workers, 5*time.Minute, func(tk task) bool { return tk.Node != old.Node })
 	var state e2e.MasterJSON
 	ok, _ := e2e.Poll(5*time.Minute, time.Second, func(time.Duration) bool {
 		var err error
@@ -288,11 +285,10 @@ func (b *bed) checkMasterMoved(old task) string {
 	b.waitRunning("connect", 1, 5*time.Minute, func(tk task) bool { return tk.Node != old.Node })
 	registered, _ := e2e.Poll(6*time.Minute, time.Second, func(time.Duration) bool {
 		s, err := e2e.GetMasterState(ui)
-		return err == nil && slices.ContainsFunc(s.ActiveApps, func(a struct{ ID, Name, State string }) bool {
-			return a.Name == "Spark Connect server" && a.State == "RUNNING"
-		})
+		_, state := connectAppIn(s)
+		return err == nil && state == "RUNNING"
 	})
-	connects, _ := b.waitRunning("connect", 1, time.Minute, func(tk task) bool { return tk.Node != old.Node })
+	connects := b.waitRunning("connect", 1, time.Minute, func(tk task) bool { return tk.Node != old.Node })
 	ready := registered && e2e.WaitConnectReadyIn(t, b.cli(connects[0].Node), connects[0].Container, 3*time.Minute)
 	connectTook := time.Since(drained).Round(time.Second)
 	if !ready {

@@ -36,7 +36,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	since := time.Now().Add(-time.Second).Unix()
 	scaled := time.Now()
 	b.manager("service", "scale", "--detach", b.stack+"_worker=2")
-	left, _ := b.waitRunning("worker", 2, 2*time.Minute, func(task) bool { return true })
+	left := b.waitRunning("worker", 2, 2*time.Minute, func(task) bool { return true })
 	i := slices.IndexFunc(workers, func(w task) bool { return !slices.Contains(left, w) })
 	if i < 0 {
 		t.Errorf("scale down: no worker of %v stopped (running: %v)", workers, left)
@@ -95,7 +95,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	}
 
 	b.manager("service", "scale", "--detach", b.stack+"_worker=3")
-	workers, _ = b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
+	workers = b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
 	if back, _ := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
 		s, err := e2e.GetMasterState(ui)
 		return err == nil && aliveAmong(s, workers) == e2e.Workers

@@ -90,22 +90,34 @@ type stageDetail struct {
 	} `json:"tasks"`
 }
 
+// executorInfo is the part of an application's /executors (or
+// /allexecutors) entry read here.
 type executorInfo struct {
-	ID       string `json:"id"`
-	HostPort string `json:"hostPort"`
+	ID          string `json:"id"`
+	HostPort    string `json:"hostPort"`
+	ActiveTasks int    `json:"activeTasks"`
+}
+
+// connectAppIn is the Connect server's application among the master's
+// active ones: its id and state, "" when it is not there.
+func connectAppIn(s e2e.MasterJSON) (id, state string) {
+	for _, a := range s.ActiveApps {
+		if a.Name == "Spark Connect server" {
+			return a.ID, a.State
+		}
+	}
+	return "", ""
 }
 
 // connectApp is the application id of the Connect server, as the master
 // lists it.
 func connectApp(t *testing.T, ui string) string {
 	t.Helper()
-	for _, a := range e2e.MasterState(t, ui).ActiveApps {
-		if a.Name == "Spark Connect server" {
-			return a.ID
-		}
+	id, _ := connectAppIn(e2e.MasterState(t, ui))
+	if id == "" {
+		t.Fatalf("master at %s lists no Spark Connect server", ui)
 	}
-	t.Fatalf("master at %s lists no Spark Connect server", ui)
-	return ""
+	return id
 }
 
 // stages reads the details of every stage of app whose id is not in seen.
@@ -148,8 +160,7 @@ func (b *bed) crossNode(connect task, app string, stages []stageDetail, workers 
 	}
 	nodeOfExec := map[string]string{}
 	for _, e := range execs {
-		host := e.HostPort[:max(0, strings.LastIndex(e.HostPort, ":"))]
-		nodeOfExec[e.ID] = nodeOf(workers, host)
+		nodeOfExec[e.ID] = nodeOf(workers, hostOf(e.HostPort))
 	}
 	writers := map[string]bool{}
 	for _, s := range stages {
@@ -178,17 +189,14 @@ func (b *bed) crossNode(connect task, app string, stages []stageDetail, workers 
 
 // busyHosts are the hosts of app's executors that run tasks now.
 func (b *bed) busyHosts(connect task, app string) map[string]bool {
-	var execs []struct {
-		HostPort    string `json:"hostPort"`
-		ActiveTasks int    `json:"activeTasks"`
-	}
+	var execs []executorInfo
 	if b.rest(connect, "/applications/"+app+"/executors", &execs) != nil {
 		return nil
 	}
 	hosts := map[string]bool{}
 	for _, e := range execs {
 		if e.ActiveTasks > 0 {
-			hosts[e.HostPort[:max(0, strings.LastIndex(e.HostPort, ":"))]] = true
+			hosts[hostOf(e.HostPort)] = true
 		}
 	}
 	return hosts
