@@ -31,7 +31,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	if !busy {
 		t.Errorf("scale down: tasks not running on all %d workers within 3 minutes", len(workers))
 		job.wait(t, time.Minute)
-		return "fail"
+		return "fail(not-busy)"
 	}
 	since := time.Now().Add(-time.Second).Unix()
 	scaled := time.Now()
@@ -40,7 +40,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	i := slices.IndexFunc(workers, func(w task) bool { return !slices.Contains(left, w) })
 	if i < 0 {
 		t.Errorf("scale down: no worker of %v stopped (running: %v)", workers, left)
-		return "fail"
+		return "fail(none-stopped)"
 	}
 	gone := workers[i]
 	// Its log goes with its container: follow it until the container ends.
@@ -65,7 +65,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	stages, err := b.stages(connect, app, before)
 	if err != nil {
 		t.Error(err)
-		return "fail"
+		return "fail(stages)"
 	}
 	// A task that ran on the stopped worker succeeded, but the map output
 	// it wrote there goes with the worker (unless the driver migrates it:
@@ -89,8 +89,21 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 		}
 	}
 	t.Logf("scale down: %s on %s exited %s, %s after the scale; %d task attempts, %d on it, %d failed or killed, %d run again for their lost map output", e2e.Short(gone.Container), gone.Node, code, stopTook, attempts, onGone, bad, recomputed)
-	ok := jobOK && bad == 0 && onGone > 0 && code == "0"
+	// Why it failed goes into the path line too: CI shows only the end of
+	// a long log.
+	var why []string
+	if !jobOK {
+		why = append(why, "job")
+	}
+	if bad > 0 {
+		why = append(why, fmt.Sprintf("lost=%d", bad))
+	}
+	if onGone == 0 {
+		why = append(why, "none-on-stopped")
+		t.Errorf("scale down: no task attempt ran on the stopped worker %s", gone.IP)
+	}
 	if code != "0" {
+		why = append(why, "exit="+code)
 		t.Errorf("scale down: the stopped worker exited %q, want 0 (drained)", code)
 	}
 
@@ -101,10 +114,10 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 		return err == nil && aliveAmong(s, workers) == e2e.Workers
 	}); !back {
 		t.Errorf("scale down: %d workers not ALIVE after scaling back", e2e.Workers)
-		ok = false
+		why = append(why, "not-back")
 	}
-	if !ok {
-		return "fail"
+	if len(why) > 0 {
+		return fmt.Sprintf("fail(%s,stop=%s)", strings.Join(why, ","), stopTook)
 	}
 	return fmt.Sprintf("ok(%d/%d-attempts,on-stopped=%d,recomputed=%d,stop=%s)", attempts-bad, attempts, onGone, recomputed, stopTook)
 }
