@@ -11,6 +11,8 @@
 //	entrypoint worker            find the master and run a Spark worker
 //	entrypoint connect           find the master and run a Spark Connect server: a driver inside the
 //	                             cluster's network that clients reach on one gRPC port (see below)
+//	entrypoint history           run Spark's history server on the event-log directory, UI and REST API
+//	                             on port 18080; it needs no master (see History server)
 //	entrypoint explain [ROLE]    print what would be done as JSON (default role: worker); change nothing
 //	entrypoint CMD [ARG...]      run CMD (spark-submit, pyspark, spark-sql, bash...) under the supervisor
 //	                             as ENTRYPOINT_USER (spark) with the environment the JVMs get, as the
@@ -21,7 +23,8 @@
 //	entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
 //	entrypoint ready [ROLE]      exit 0 when this master is ALIVE, this worker is listed ALIVE by its
 //	                             master, or this Connect server's port accepts and its master lists its
-//	                             application RUNNING; 1 with the reason otherwise (HEALTHCHECK, probes).
+//	                             application RUNNING, or this history server's REST API lists its
+//	                             applications; 1 with the reason otherwise (HEALTHCHECK, probes).
 //	                             Without ROLE: the role PID 1 runs, so one image's check fits every role
 //	entrypoint ambassador        forward TCP connections to the master (the 2015 ambassador pattern,
 //	                             for ECS tasks and hosts without cross-host links)
@@ -68,6 +71,14 @@
 //	                          then as long again for the master to accept connections before its JVM starts anyway
 //	ENTRYPOINT_MASTER_STATE   master: the directory where it keeps its workers and applications across a restart
 //	                          (Spark's FILESYSTEM recovery mode; default /var/lib/spark/master; off: none); see below
+//	ENTRYPOINT_EVENT_LOG      the event-log directory (default /var/lib/spark/events; off: none): the Connect
+//	                          server writes its events there, the history server reads it; see History server
+//	ENTRYPOINT_METRICS        prometheus (default): Spark's PrometheusServlet sink on the master, the workers and
+//	                          the Connect server, on their web UI ports (see Metrics); off: Spark's defaults
+//	ENTRYPOINT_UI_PROXY       off (default), on, or a URL or path: Spark's reverse proxy (spark.ui.reverseProxy on the
+//	                          master, the workers and the Connect server; a URL or path also sets
+//	                          spark.ui.reverseProxyUrl, where a front proxy serves the master's UI): the master's UI
+//	                          relays every worker's and application's UI under /proxy/ID/; see One UI entry
 //	ENTRYPOINT_CLASS_ARCHIVE  the directory of the master's and worker's class-data archives, master.jsa and
 //	                          worker.jsa (default /usr/local/lib/spark-cds; off: start the JVMs without); see below
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
@@ -97,6 +108,13 @@
 //	SPARK_PUBLIC_DNS          the host of the web UI URL a node advertises (default: its --host; ECS bridge: the instance IP)
 //	SPARK_WORKER_PORT         worker: RPC port (default random)
 //	SPARK_WORKER_WEBUI_PORT   worker: web UI port (default 8081)
+//	SPARK_WORKER_CORES        worker: the cores it offers (default: the CPUs the container may run on, fewer under a
+//	                          CPU quota, rounded up: docker --cpus, a Kubernetes cpu limit), 1 or more
+//	SPARK_WORKER_MEMORY       worker: the memory it offers executors, a size such as 2g or 1536m (default: the
+//	                          container's memory limit, or the host's memory without one, less 1 GiB and at least
+//	                          1 GiB, Spark's own rule); explain shows both figures and where they come from, and
+//	                          warns when a limit is below what one default executor needs (1.5 GiB with its
+//	                          worker) or SPARK_WORKER_MEMORY exceeds the limit; a malformed size exits 64
 //	SPARK_WORKER_DIR          worker: where applications run (default $SPARK_HOME/work-dir, writable by spark in both images);
 //	                          the entrypoint's defaults keep it bounded: stopped applications' directories go after a
 //	                          day without writes (spark.worker.cleanup.enabled=true, interval 1800, appDataTtl 86400)
@@ -121,6 +139,7 @@
 //	                          turned off (it has no authentication). Drivers need the same secret.
 //	SPARK_AUTH_SECRET_FILE    the same, read from a file (a Kubernetes or ECS secret); not both
 //	SPARK_RPC_ENCRYPTION      true: AES-based RPC encryption (spark.network.crypto.enabled); needs the secret
+//	SPARK_HISTORY_OPTS        history: the server JVM's -D options (spark.history.*); see History server
 //	SPARK_SUBMIT_OPTS         connect: the server JVM's -D options, Spark's settings among them:
 //	                          -Dspark.connect.grpc.binding.port (default 15002), -Dspark.driver.host, ...
 //	SPARK_CONNECT_AUTHENTICATE_TOKEN
@@ -225,6 +244,42 @@
 //
 // The Connect server is part of Spark from 4.0 on; on the 3.5 images
 // connect exits 64 naming SPARK_HOME.
+//
+// The server writes its event log to ENTRYPOINT_EVENT_LOG
+// (spark.eventLog.enabled, dir file:DIR, rolled at 128 MiB:
+// spark.eventLog.rolling.*) for a history server to list, unless
+// SPARK_SUBMIT_OPTS sets spark.eventLog.enabled itself. A directory the
+// JVM's user cannot write (a read-only root without a volume there) turns
+// it off with a warning, since a driver that cannot write its event log
+// does not start.
+//
+// # History server
+//
+// entrypoint history runs org.apache.spark.deploy.history.HistoryServer
+// (spark-class, as sbin/start-history-server.sh would, in the
+// foreground) as the spark user under the supervisor, with its options in
+// SPARK_HISTORY_OPTS (Spark's launcher gives the server that variable,
+// SPARK_DAEMON_JAVA_OPTS and SPARK_DAEMON_MEMORY). It needs no master.
+// Unless SPARK_HISTORY_OPTS names spark.history.fs.logDirectory (any file
+// system Spark reads, s3a:// among them), it reads ENTRYPOINT_EVENT_LOG
+// (file:/var/lib/spark/events). The images create that directory owned by
+// spark and group 0 with the setgid bit (2770), and the entrypoint, as
+// root, makes a root-owned mount there the same: Spark writes event logs
+// 0660, and the setgid bit gives them group 0, so a driver or a history
+// server under any uid with gid 0 (docker run --user 12345:0, OpenShift)
+// shares them. Mount one volume there in the history server and in every
+// driver that should appear: the Connect server does its part by itself,
+// and any other driver sets spark.eventLog.enabled=true and
+// spark.eventLog.dir=file:/var/lib/spark/events. A driver on a host writes
+// its event log on that host (client mode): give it a directory the
+// history server's volume also is (a bind mount of the same host path).
+//
+// Unless SPARK_HISTORY_OPTS sets them, logs older than 7 days go
+// (spark.history.fs.cleaner.enabled=true, Spark's default maxAge), and a
+// rolled event log keeps at most 10 files, older ones compacted
+// (spark.history.fs.eventLog.rolling.maxFilesToRetain=10). The UI and
+// its REST API are on spark.history.ui.port (default 18080); entrypoint
+// ready history asks /api/v1/applications.
 //
 // # Classic drivers outside the cluster
 //
@@ -345,6 +400,37 @@
 // images/ecs/master-bridge.json); explain shows public_dns under advertise
 // and warns otherwise.
 //
+// # Metrics
+//
+// With ENTRYPOINT_METRICS=prometheus (the default) the master, the workers
+// and the Connect server serve Spark's metrics in Prometheus's text format
+// on their web UI ports (Spark's PrometheusServlet sink:
+// -Dspark.metrics.conf.*.sink.prometheusServlet.class in their options,
+// unless those name it already): the master at /metrics/master/prometheus
+// (metrics_master_aliveWorkers_Value and the rest of its source) and its
+// applications at /metrics/applications/prometheus, a worker at
+// /metrics/prometheus, the Connect server at /metrics/prometheus and its
+// executors at /metrics/executors/prometheus (spark.ui.prometheus.enabled)
+// on its UI port, 4040. No extra port is opened: whoever reaches a UI
+// reads its metrics. explain lists the paths under "metrics";
+// images/compose/prometheus.yml is a scrape configuration for the Compose
+// Specification file (Docker's DNS names every worker).
+//
+// # One UI entry
+//
+// With ENTRYPOINT_UI_PROXY=on (or a URL) on the master, the workers and the
+// Connect server, the master's UI relays the workers' and applications'
+// UIs under /proxy/ID/ and every link in them points there, so the master's
+// published port is the whole UI. It is off by default because Spark then
+// means the workers' and applications' UIs to be opened through the master
+// only, which relays every page, while a plain docker run user reaches each
+// directly; the Compose Specification file turns it on and publishes the
+// master's UI alone. A driver started by hand in the images follows the
+// setting (conf/spark-env.sh); any other driver sets
+// spark.ui.reverseProxy=true itself. The health checks are unchanged: a
+// worker whose master advertises a front proxy's URL asks the master's own
+// UI, at the master URL's host and port 8080, instead.
+//
 // # Doctor
 //
 // entrypoint doctor runs in a running container (docker exec, kubectl exec)
@@ -365,6 +451,9 @@
 //	         while /etc/hosts is this container's own, so a difference is a stale or pinned line
 //	connect  FAIL when the master's RPC port refuses a TCP connection (a master: skip, it may not
 //	         listen yet)
+//	event-log  connect: warn when its user cannot write ENTRYPOINT_EVENT_LOG (it starts without an
+//	         event log); history: FAIL when its user cannot read it (history checks nothing else
+//	         after etc: it needs no master)
 //	decommission  worker: warn when a stop cannot drain the worker (SPARK_WORKER_OPTS turns it off or
 //	         names a signal that is none), with what the drivers must set
 //	clock    FAIL when the HTTP Date header of the master's web UI (SPARK_MASTER_WEBUI_PORT,

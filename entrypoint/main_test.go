@@ -113,7 +113,7 @@ func TestExitStatus(t *testing.T) {
 		{"connect token and token file", []string{"connect"}, []string{"SPARK_CONNECT_AUTHENTICATE_TOKEN=t", "SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/etc/hostname"}, 64, "both set"},
 		{"connect token file missing", []string{"connect"}, []string{"SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE=/nonexistent/token"}, 64, `SPARK_CONNECT_AUTHENTICATE_TOKEN_FILE="/nonexistent/token"`},
 		{"connect on a spark without it", []string{"connect"}, []string{"SPARK_HOME=/nonexistent/spark-3.5"}, 64, `SPARK_HOME="/nonexistent/spark-3.5" has no jars/spark-connect_*.jar`},
-		{"ready of what", []string{"ready", "driver"}, nil, 64, `ready takes master, worker or connect, got "driver"`},
+		{"ready of what", []string{"ready", "driver"}, nil, 64, `ready takes master, worker, connect or history, got "driver"`},
 		{"driver-conf args", []string{"driver-conf", "--yaml"}, nil, 64, `driver-conf takes [--json], got ["--yaml"]`},
 		{"driver port not a number", []string{"driver-conf"}, []string{"SPARK_DRIVER_PORT=4o400"}, 64, `SPARK_DRIVER_PORT="4o400"`},
 		{"driver port random", []string{"driver-conf", "--json"}, []string{"SPARK_DRIVER_PORT=0"}, 64, `SPARK_DRIVER_PORT="0"`},
@@ -342,6 +342,10 @@ func TestBadSettingsBeforeTheWait(t *testing.T) {
 		{"SPARK_WORKER_PORT", "abc"},
 		{"SPARK_WORKER_WEBUI_PORT", "99999"},
 		{"SPARK_WORKER_CORES", "x"},
+		{"SPARK_WORKER_MEMORY", "2q"},
+		{"SPARK_WORKER_MEMORY", "2048"},
+		{"ENTRYPOINT_METRICS", "jmx"},
+		{"ENTRYPOINT_EVENT_LOG", "./events"},
 		{"SPARK_MASTER_SERVICE", "bad_name!"},
 	}
 	for _, tt := range tests {

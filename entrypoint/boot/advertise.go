@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/snufkin/swarming-spark/discovery"
+	"github.com/snufkin/swarming-spark/entrypoint/limits"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
@@ -37,15 +38,21 @@ type machine struct {
 	// hasConnect says whether Spark under a home ships the Connect
 	// server; nil: assume it does.
 	hasConnect func(home string) bool
+	// limits is what the container may use, or why it could not be read.
+	limits    limits.Limits
+	limitsErr error
 }
 
 func systemMachine(in discovery.Inputs) machine {
 	h, _ := os.Hostname()
+	l, lerr := limits.Read(os.DirFS("/"))
 	return machine{
-		in:       in,
-		addrs:    interfaceAddrs(),
-		hostname: h,
-		euid:     os.Geteuid(),
+		limits:    l,
+		limitsErr: lerr,
+		in:        in,
+		addrs:     interfaceAddrs(),
+		hostname:  h,
+		euid:      os.Geteuid(),
 		hasPasswd: func(uid int) bool {
 			_, err := user.LookupId(strconv.Itoa(uid))
 			return err == nil

@@ -43,6 +43,7 @@ const Usage = `usage:
   entrypoint master            run a Spark standalone master
   entrypoint worker            find the master and run a Spark worker
   entrypoint connect           find the master and run a Spark Connect server (gRPC port 15002)
+  entrypoint history           run Spark's history server on the event-log directory (port 18080)
   entrypoint explain [ROLE]    print what would be done, as JSON; change nothing
   entrypoint CMD [ARG...]      run CMD (spark-submit, pyspark, bash...) as the spark user with the
                                JVMs' environment, supervised (no discovery, no /etc changes)
@@ -50,7 +51,8 @@ const Usage = `usage:
   entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
   entrypoint ambassador        forward TCP connections to the master
   entrypoint ready [ROLE]      exit 0 when this master is ALIVE / this worker is ALIVE at its master /
-                               this Connect server accepts and its application RUNS at its master
+                               this Connect server accepts and its application RUNS at its master /
+                               this history server's REST API lists applications
                                (default: the role PID 1 runs)
   entrypoint doctor [--json] [ROLE]  check this container (default role: worker); 1 when a check fails
   entrypoint doctor [--json] driver HOST:PORT[,PORT...]
@@ -69,7 +71,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, Usage)
 		return nil
-	case "--", "master", "worker", "connect":
+	case "--", "master", "worker", "connect", "history":
 		// What these run is supervised: every signal is caught from here
 		// on, and one that arrives before the workload starts is not lost.
 		supervisor.Listen()
@@ -92,7 +94,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: -- needs a command\n%s", ErrUsage, Usage)
 		}
 		return supervise(supervisor.Config{Args: args[1:], Env: os.Environ()}, s, log)
-	case "master", "worker", "connect":
+	case "master", "worker", "connect", "history":
 		if len(args) > 1 {
 			return fmt.Errorf("%w: %s takes no arguments (got %q); use SPARK_*_OPTS for Spark options", ErrUsage, args[0], args[1:])
 		}
@@ -104,7 +106,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return ambassador(s, log)
 	case "ready":
 		if len(args) > 2 {
-			return fmt.Errorf("%w: ready takes master, worker or connect", ErrUsage)
+			return fmt.Errorf("%w: ready takes master, worker, connect or history", ErrUsage)
 		}
 		role := sparkenv.Role("")
 		if len(args) == 2 {
@@ -117,7 +119,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			role = sparkenv.Role(args[1])
 		}
 		if !isRole(string(role)) || len(args) > 2 {
-			return fmt.Errorf("%w: explain takes master, worker or connect, got %q", ErrUsage, args[1:])
+			return fmt.Errorf("%w: explain takes master, worker, connect or history, got %q", ErrUsage, args[1:])
 		}
 		return explain(role, s, stdout)
 	case "doctor":
@@ -141,7 +143,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 // isRole reports whether a names a role the entrypoint runs.
 func isRole(a string) bool {
 	switch sparkenv.Role(a) {
-	case sparkenv.Master, sparkenv.Worker, sparkenv.Connect:
+	case sparkenv.Master, sparkenv.Worker, sparkenv.Connect, sparkenv.History:
 		return true
 	}
 	return false
@@ -239,8 +241,18 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	if e := stopped(); e != nil {
 		return e
 	}
+	if p.eventLogDir != "" {
+		if err := prepareStateDir(p.eventLogDir, uid, 0, eventLogMode); err == nil {
+			log.Info().Str("dir", p.eventLogDir).Bool("writes", p.EventLog.Writes).Msg("event logs")
+		} else if role == sparkenv.Connect {
+			log.Warn().Err(err).Msg("connect: no event log: the history server will not list this server's application")
+			java = withoutOptions(java, connectEventLogOptions(p.eventLogDir))
+		} else {
+			log.Warn().Err(err).Msg("history: the event-log directory may not be readable")
+		}
+	}
 	if p.MasterState != "" {
-		if err := prepareMasterState(p.MasterState, uid, gid); err != nil {
+		if err := prepareStateDir(p.MasterState, uid, gid, 0o770); err != nil {
 			log.Warn().Err(err).Msg("master state not kept: after a restart, workers come back at their next registration retry (5-15 s)")
 			java = withoutOptions(java, masterStateOptions(p.MasterState))
 		} else {

@@ -82,7 +82,7 @@ func entrypointVersion() string {
 // subcommands; anything else that is not an option is a command to run.
 func isSubcommand(a string) bool {
 	switch a {
-	case "--", "master", "worker", "connect", "ambassador", "ready", "explain", "doctor",
+	case "--", "master", "worker", "connect", "history", "ambassador", "ready", "explain", "doctor",
 		"driver-conf", "class-archive", "version", "-h", "--help", "help":
 		return true
 	}

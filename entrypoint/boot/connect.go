@@ -195,11 +195,15 @@ func connectProperties(secret string, uid, gid int) (string, func(), error) {
 	return file, cleanup, nil
 }
 
-// connectOptsOf is the variable of the Connect server's -D options for
-// role connect, "" for the daemons, whose JVMs never read it.
-func connectOptsOf(role sparkenv.Role) string {
-	if role == sparkenv.Connect {
+// ownOptsOf is the variable of the -D options only role's JVM reads: the
+// Connect server's or the history server's; "" for the standalone
+// daemons, whose variables every role lists.
+func ownOptsOf(role sparkenv.Role) string {
+	switch role {
+	case sparkenv.Connect:
 		return sparkenv.ConnectOpts
+	case sparkenv.History:
+		return sparkenv.HistoryOpts
 	}
 	return ""
 }

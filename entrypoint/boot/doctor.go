@@ -122,6 +122,13 @@ func diagnose(ctx context.Context, role sparkenv.Role, s settings.Settings, d do
 	if role == sparkenv.Worker {
 		fs = append(fs, checkDrain(env, sparkenv.IntOr(env, "SPARK_WORKER_WEBUI_PORT", 8081), s.Grace))
 	}
+	if role == sparkenv.Connect || role == sparkenv.History {
+		fs = append(fs, checkEventLog(role, s, d.uid))
+	}
+	if role == sparkenv.History {
+		// It needs no master.
+		return fs
+	}
 	var host string
 	var port int
 	switch role {
@@ -241,7 +248,41 @@ func writable(path string) error {
 	return syscall.Access(path, 2)
 }
 
-// doctorCommand parses doctor's arguments: [--json] [master|worker|connect],
+// checkEventLog: the Connect server can write its event log, the history
+// server can read the directory. As root the entrypoint makes a directory
+// it finds there the JVM's; under another uid the directory must already
+// be usable (the images' own is, for any uid of group 0).
+func checkEventLog(role sparkenv.Role, s settings.Settings, uid int) finding {
+	if !eventLogOn(s) {
+		return finding{sevOK, "event-log", "ENTRYPOINT_EVENT_LOG=off", ""}
+	}
+	dir := s.EventLog
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil && uid == 0:
+		return finding{sevOK, "event-log", dir + " does not exist yet: the entrypoint creates it for the JVM's user", ""}
+	case err != nil:
+		return finding{sevWarn, "event-log", fmt.Sprintf("%s: %v", dir, err), "mount the volume the drivers and the history server share at " + dir}
+	case !fi.IsDir():
+		return finding{sevWarn, "event-log", dir + " is not a directory", "mount a directory there, or set ENTRYPOINT_EVENT_LOG"}
+	case uid == 0:
+		return finding{sevOK, "event-log", dir + ": the entrypoint makes it the JVM's user's if it cannot write it", ""}
+	}
+	mode, what := uint32(2|1), "write"
+	if role == sparkenv.History {
+		mode, what = 4|1, "read"
+	}
+	if err := syscall.Access(dir, mode); err != nil {
+		fix := "run with a gid of the directory's group (the images' own is group 0, setgid), or mount one this uid can use"
+		if role == sparkenv.Connect {
+			return finding{sevWarn, "event-log", fmt.Sprintf("uid %d cannot %s %s (%v): the Connect server starts without an event log", uid, what, dir, err), fix}
+		}
+		return finding{sevFail, "event-log", fmt.Sprintf("uid %d cannot %s %s (%v): the history server lists nothing", uid, what, dir, err), fix}
+	}
+	return finding{sevOK, "event-log", fmt.Sprintf("uid %d can %s %s", uid, what, dir), ""}
+}
+
+// doctorCommand parses doctor's arguments: [--json] [master|worker|connect|history],
 // or [--json] driver HOST:PORT[,PORT...].
 func doctorCommand(args []string, s settings.Settings, w io.Writer) error {
 	if slices.Contains(args, "driver") {
@@ -271,7 +312,7 @@ func doctorCommand(args []string, s settings.Settings, w io.Writer) error {
 		case isRole(a) && i == len(args)-1:
 			role = sparkenv.Role(a)
 		default:
-			return fmt.Errorf("%w: doctor takes [--json] [master|worker|connect], got %q", ErrUsage, args)
+			return fmt.Errorf("%w: doctor takes [--json] [master|worker|connect|history], got %q", ErrUsage, args)
 		}
 	}
 	return doctor(role, s, asJSON, w)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/snufkin/swarming-spark/discovery"
 	"github.com/snufkin/swarming-spark/discovery/discoverytest"
+	"github.com/snufkin/swarming-spark/entrypoint/limits"
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 )
@@ -109,6 +110,9 @@ func agreesWithDiscovery(t *testing.T, explained []byte, discovered string) {
 	}
 }
 
+// testLimits is a container without cgroup limits on a 2-cpu, 8 GiB host.
+var testLimits = limits.Limits{Cgroup: "v1", CPUs: 2, HostMemory: 8 << 30}
+
 // explainCase runs explain on the container dir describes.
 func explainCase(t *testing.T, dir string) []byte {
 	t.Helper()
@@ -118,6 +122,7 @@ func explainCase(t *testing.T, dir string) []byte {
 			Port: c.Port, HTTP: c.HTTP, DNSServer: c.DNSServer},
 		hostname:  "spark-node",
 		euid:      0,
+		limits:    testLimits,
 		hasPasswd: func(uid int) bool { return uid == 0 || uid == 185 },
 	}
 	if c.Service != "" {
@@ -179,6 +184,7 @@ func TestPlanECSBridgeWaitsForMetadataFile(t *testing.T) {
 			}},
 		addrs:     []netip.Addr{netip.MustParseAddr("172.17.0.6")},
 		hostname:  "8d1fe41a9b2c",
+		limits:    testLimits,
 		hasPasswd: func(int) bool { return true },
 	}
 	s := settings.Settings{User: "185", Discovery: "auto", Grace: 8 * time.Second, FixEtc: true, MasterState: "/var/lib/spark/master"}

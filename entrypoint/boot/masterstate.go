@@ -76,14 +76,15 @@ func masterStateDir(setting string, env []string) string {
 // errStateNotWritable: the workload user cannot write the state directory.
 var errStateNotWritable = errors.New("not writable by the jvm's user")
 
-// prepareMasterState makes dir a directory the JVM's uid:gid can write:
-// created if missing and, as root, given to that user if it cannot write
-// it yet (a fresh volume is root's). Spark fails to register workers when
-// it cannot write its state, so anything short of a writable directory is
-// an error and the caller starts the master without state.
-func prepareMasterState(dir string, uid, gid int) error {
+// prepareStateDir makes dir a directory the JVM's uid:gid can write:
+// created if missing and, as root, given to uid:gid with mode if it cannot
+// write it yet (a fresh volume or a bind mount is root's). Spark fails to
+// register workers when it cannot write its state, and a driver fails to
+// start when it cannot write its event log, so anything short of a
+// writable directory is an error and the caller starts the JVM without it.
+func prepareStateDir(dir string, uid, gid int, mode os.FileMode) error {
 	root := os.Geteuid() == 0
-	if err := os.MkdirAll(dir, 0o770); err != nil {
+	if err := os.MkdirAll(dir, mode.Perm()); err != nil {
 		return err
 	}
 	fi, err := os.Stat(dir)
@@ -104,7 +105,7 @@ func prepareMasterState(dir string, uid, gid int) error {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
-		if err := os.Chmod(dir, 0o770); err != nil {
+		if err := os.Chmod(dir, mode); err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
 		return nil

@@ -117,9 +117,9 @@ func TestPrepareMasterState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := prepareMasterState(tt.dir, 185, 185)
+			err := prepareStateDir(tt.dir, 185, 185, 0o770)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("prepareMasterState(%s) error = %v, want error %v", tt.dir, err, tt.wantErr)
+				t.Fatalf("prepareStateDir(%s) error = %v, want error %v", tt.dir, err, tt.wantErr)
 			}
 			if err != nil {
 				return

@@ -38,6 +38,10 @@ type Plan struct {
 	MasterState  string               `json:"master_state,omitempty"`
 	Connect      *connectView         `json:"connect,omitempty"`
 	Executors    *executorsView       `json:"executors,omitempty"`
+	Resources    *resourcesView       `json:"resources,omitempty"`
+	EventLog     *eventLogView        `json:"event_log,omitempty"`
+	Metrics      *metricsView         `json:"metrics,omitempty"`
+	UIProxy      *uiProxyView         `json:"ui_proxy,omitempty"`
 	ClassArchive string               `json:"-"`
 	Hosts        []etcfiles.HostEntry `json:"-"`
 	Resolv       *etcfiles.Resolv     `json:"-"`
@@ -52,10 +56,13 @@ type Plan struct {
 	localName bool
 	// service is a master's service name (SPARK_MASTER_SERVICE).
 	service string
+	// eventLogDir is the event-log directory the entrypoint prepares
+	// for the JVM's user before it starts (ENTRYPOINT_EVENT_LOG).
+	eventLogDir string
 }
 
 // plan works out the node's command, environment and user. Only a worker
-// looks for its master; wait says whether to retry until
+// and the Connect server look for the master; wait says whether to retry until
 // ENTRYPOINT_MASTER_WAIT (start) or ask once (explain).
 func plan(ctx context.Context, role sparkenv.Role, s settings.Settings, in discovery.Inputs, log zerolog.Logger, wait bool) (Plan, error) {
 	return planOn(ctx, role, s, systemMachine(in), log, wait)
@@ -87,7 +94,7 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	if p.User, p.Credential, env, err = workloadUserAs(m.euid, s.User, env); err != nil {
 		return p, err
 	}
-	if role != sparkenv.Master {
+	if role == sparkenv.Worker || role == sparkenv.Connect {
 		if err := discovery.CheckSources(discoverySources(s)); err != nil {
 			return p, fmt.Errorf("%w: ENTRYPOINT_DISCOVERY=%q: %w", settings.ErrInvalid, s.Discovery, err)
 		}
@@ -129,6 +136,10 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		}
 	case sparkenv.Connect:
 		env = planConnect(&p, &node, env, m, cv)
+		env = connectEventLog(&p, env, s)
+	case sparkenv.History:
+		env = planHistory(&p, &node, env, s)
+		p.Advertise.Source = "spark-default"
 	case sparkenv.Worker:
 		if _, ok := sparkenv.Lookup(env, "SPARK_WORKER_DIR"); !ok {
 			// Spark's default, $SPARK_HOME/work, belongs to root in the
@@ -157,13 +168,18 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		if s.ExecutorPorts.Set() {
 			env, p.Executors = executorPorts(env, s.ExecutorPorts, node.Host)
 		}
+		var warnings []string
+		env, p.Resources, warnings = workerResources(env, m.limits, m.limitsErr)
+		p.Warnings = append(p.Warnings, warnings...)
 		d := planDrain(env, node.WebUIPort)
 		p.Decommission = &d
 		for _, o := range workerJavaDefaults {
 			env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", o.key, o.value)
 		}
 	}
-	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", connectOptsOf(role)} {
+	env = planMetrics(&p, role, env, s, node.WebUIPort)
+	env = planUIProxy(&p, role, env, s)
+	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", ownOptsOf(role)} {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
 			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !sparkenv.SecretKey(k) {
 				p.JavaOptions[k] = v

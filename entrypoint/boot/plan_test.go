@@ -167,6 +167,8 @@ func TestMasterUIFromURL(t *testing.T) {
 		{"spark://spark-master:7077", "http://spark-master:8080", ""},
 		{"spark://[fd00::7]:7077,b:7077", "http://pod:9090", "http://[fd00::7]:9090/json/"},
 		{"spark-master:7077", "http://x:8080", ""},
+		{"spark://spark-master:7077", "https://spark.example.com/c1/", "http://spark-master:8080/json/"},
+		{"spark://spark-master:7077", "http://localhost:8080/", "http://spark-master:8080/json/"},
 	}
 	for _, tt := range tests {
 		if got := masterUIFromURL(tt.url, tt.ui); got != tt.want {

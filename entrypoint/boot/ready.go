@@ -36,6 +36,8 @@ func ready(role sparkenv.Role, w io.Writer) error {
 	switch role {
 	case sparkenv.Connect:
 		return readyConnect(env, c, w)
+	case sparkenv.History:
+		return readyHistory(env, c, w)
 	case sparkenv.Master:
 		url := "http://127.0.0.1:" + strconv.Itoa(sparkenv.IntOr(env, "SPARK_MASTER_WEBUI_PORT", 8080)) + "/json/"
 		var m struct {
@@ -87,7 +89,7 @@ func ready(role sparkenv.Role, w io.Writer) error {
 		}
 		return fmt.Errorf("%w: master %s does not list worker %s", ErrNotReady, wk.MasterURL, wk.ID)
 	}
-	return fmt.Errorf("%w: ready takes master, worker or connect, got %q", ErrUsage, role)
+	return fmt.Errorf("%w: ready takes master, worker, connect or history, got %q", ErrUsage, role)
 }
 
 func getJSON(c *http.Client, url string, v any) error {
@@ -117,10 +119,16 @@ func masterUIFromURL(masterURL, advertisedUI string) string {
 		return ""
 	}
 	u, err := url.Parse(advertisedUI)
-	if err != nil || u.Port() == "" || u.Hostname() == host {
+	if err != nil || u.Hostname() == host && u.Port() != "" {
 		return ""
 	}
-	return "http://" + net.JoinHostPort(host, u.Port()) + "/json/"
+	port := u.Port()
+	if port == "" || u.Path != "" && u.Path != "/" {
+		// spark.ui.reverseProxyUrl (ENTRYPOINT_UI_PROXY) in place of the
+		// master's own UI URL: a front proxy's, which may not answer here.
+		port = "8080"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/json/"
 }
 
 // runningRole is the role PID 1 runs when it is this entrypoint: what a
@@ -135,5 +143,5 @@ func runningRole() (sparkenv.Role, error) {
 	if len(args) >= 2 && filepath.Base(args[0]) == "entrypoint" && isRole(args[1]) {
 		return sparkenv.Role(args[1]), nil
 	}
-	return "", fmt.Errorf("%w: PID 1 (%q) runs no role of this entrypoint: name one (ready master|worker|connect)", ErrUsage, strings.Join(args, " "))
+	return "", fmt.Errorf("%w: PID 1 (%q) runs no role of this entrypoint: name one (ready master|worker|connect|history)", ErrUsage, strings.Join(args, " "))
 }

@@ -13,6 +13,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,6 +49,9 @@ type Settings struct {
 	MasterWait    time.Duration `split_words:"true" default:"5m"`
 	FixEtc        bool          `split_words:"true" default:"true"`
 	MasterState   string        `split_words:"true" default:"/var/lib/spark/master"`
+	EventLog      string        `split_words:"true" default:"/var/lib/spark/events"`
+	Metrics       string        `default:"prometheus"`
+	UIProxy       string        `split_words:"true" default:"off"`
 	ClassArchive  string        `split_words:"true" default:"/usr/local/lib/spark-cds"`
 	ExecutorPorts PortRange     `split_words:"true"`
 
@@ -58,6 +62,23 @@ type Settings struct {
 // MasterStateOff is the ENTRYPOINT_MASTER_STATE value that keeps no master
 // state.
 const MasterStateOff = "off"
+
+// EventLogOff is the ENTRYPOINT_EVENT_LOG value with which the Connect
+// server writes no event log and the history server reads only what
+// SPARK_HISTORY_OPTS names.
+const EventLogOff = "off"
+
+// The ENTRYPOINT_METRICS values.
+const (
+	MetricsPrometheus = "prometheus"
+	MetricsOff        = "off"
+)
+
+// The ENTRYPOINT_UI_PROXY values besides a URL.
+const (
+	UIProxyOff = "off"
+	UIProxyOn  = "on"
+)
 
 // ClassArchiveOff is the ENTRYPOINT_CLASS_ARCHIVE value that starts the
 // JVMs without a class-data archive.
@@ -180,6 +201,15 @@ func (s Settings) validate() error {
 	}
 	if s.MasterState != MasterStateOff && !filepath.IsAbs(s.MasterState) {
 		return fmt.Errorf("%w: ENTRYPOINT_MASTER_STATE=%q: want an absolute directory or off", ErrInvalid, s.MasterState)
+	}
+	if s.Metrics != MetricsPrometheus && s.Metrics != MetricsOff {
+		return fmt.Errorf("%w: ENTRYPOINT_METRICS=%q: want prometheus or off", ErrInvalid, s.Metrics)
+	}
+	if err := checkUIProxy(s.UIProxy); err != nil {
+		return fmt.Errorf("%w: ENTRYPOINT_UI_PROXY=%q: %w", ErrInvalid, s.UIProxy, err)
+	}
+	if s.EventLog != EventLogOff && !filepath.IsAbs(s.EventLog) {
+		return fmt.Errorf("%w: ENTRYPOINT_EVENT_LOG=%q: want an absolute directory or off", ErrInvalid, s.EventLog)
 	}
 	if s.ClassArchive != ClassArchiveOff && !filepath.IsAbs(s.ClassArchive) {
 		return fmt.Errorf("%w: ENTRYPOINT_CLASS_ARCHIVE=%q: want an absolute directory or off", ErrInvalid, s.ClassArchive)
@@ -367,4 +397,24 @@ func ParseSignal(s string) (syscall.Signal, error) {
 		return syscall.Signal(n), nil
 	}
 	return 0, fmt.Errorf("%q is not a signal", s)
+}
+
+// checkUIProxy accepts on, off, or what Spark takes as
+// spark.ui.reverseProxyUrl: an http(s) URL or a path, which must not
+// contain proxy or history (SparkContext refuses those).
+func checkUIProxy(v string) error {
+	if v == UIProxyOn || v == UIProxyOff {
+		return nil
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme == "" && !strings.HasPrefix(v, "/"), u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https",
+		u.Scheme != "" && u.Host == "", u.RawQuery != "" || u.Fragment != "":
+		return errors.New("want on, off, an http(s) URL or a path")
+	case strings.Contains(u.Path, "proxy") || strings.Contains(u.Path, "history"):
+		return errors.New("spark refuses a reverse proxy URL that contains proxy or history")
+	}
+	return nil
 }

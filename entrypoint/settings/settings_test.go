@@ -24,6 +24,7 @@ func environ(env map[string]string) []string {
 // ENTRYPOINT_* variables.
 var defaults = Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
 	Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
+	EventLog: "/var/lib/spark/events", Metrics: "prometheus", UIProxy: "off",
 	ClassArchive: "/usr/local/lib/spark-cds", AmbassadorListen: ":7077"}
 
 // TestLoad compares whole values (reflect.DeepEqual), so a field added to
@@ -60,6 +61,9 @@ func TestLoad(t *testing.T) {
 			"ENTRYPOINT_DISCOVERY":         "static,docker-dns",
 			"ENTRYPOINT_FIX_ETC":           "false",
 			"ENTRYPOINT_MASTER_STATE":      "off",
+			"ENTRYPOINT_EVENT_LOG":         "off",
+			"ENTRYPOINT_METRICS":           "off",
+			"ENTRYPOINT_UI_PROXY":          "https://spark.example.com/cluster1",
 			"ENTRYPOINT_CLASS_ARCHIVE":     "/cds",
 			"ENTRYPOINT_AMBASSADOR_LISTEN": "127.0.0.1:7078",
 			"ENTRYPOINT_AMBASSADOR_TARGET": "spark-master:7077",
@@ -76,6 +80,9 @@ func TestLoad(t *testing.T) {
 			s.Discovery = "static,docker-dns"
 			s.FixEtc = false
 			s.MasterState = MasterStateOff
+			s.EventLog = EventLogOff
+			s.Metrics = MetricsOff
+			s.UIProxy = "https://spark.example.com/cluster1"
 			s.ClassArchive = "/cds"
 			s.AmbassadorListen = "127.0.0.1:7078"
 			s.AmbassadorTarget = "spark-master:7077"
@@ -128,6 +135,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"relative master state", "ENTRYPOINT_MASTER_STATE", "state", `ENTRYPOINT_MASTER_STATE="state"`},
 		{"master state not off", "ENTRYPOINT_MASTER_STATE", "false", `ENTRYPOINT_MASTER_STATE="false"`},
 		{"relative class archive", "ENTRYPOINT_CLASS_ARCHIVE", "cds", `ENTRYPOINT_CLASS_ARCHIVE="cds"`},
+		{"relative event log", "ENTRYPOINT_EVENT_LOG", "events", `ENTRYPOINT_EVENT_LOG="events"`},
+		{"metrics sink", "ENTRYPOINT_METRICS", "graphite", `ENTRYPOINT_METRICS="graphite"`},
+		{"ui proxy word", "ENTRYPOINT_UI_PROXY", "yes", `ENTRYPOINT_UI_PROXY="yes"`},
+		{"ui proxy scheme", "ENTRYPOINT_UI_PROXY", "ftp://host/", `ENTRYPOINT_UI_PROXY="ftp://host/"`},
+		{"ui proxy no host", "ENTRYPOINT_UI_PROXY", "http:///x", `ENTRYPOINT_UI_PROXY="http:///x"`},
+		{"ui proxy path spark refuses", "ENTRYPOINT_UI_PROXY", "/spark/proxy", `contains proxy or history`},
 		{"executor ports not a number", "ENTRYPOINT_EXECUTOR_PORTS", "7100:7103", `ENTRYPOINT_EXECUTOR_PORTS="7100:7103"`},
 		{"executor ports open range", "ENTRYPOINT_EXECUTOR_PORTS", "7100-", `ENTRYPOINT_EXECUTOR_PORTS="7100-"`},
 		{"executor ports reversed", "ENTRYPOINT_EXECUTOR_PORTS", "7103-7100", `ENTRYPOINT_EXECUTOR_PORTS="7103-7100"`},
@@ -204,6 +217,14 @@ func TestSignalRewrite(t *testing.T) {
 		}
 		if err != nil || !reflect.DeepEqual(m, c.want) {
 			t.Errorf("Decode(%q) = %v, %v; want %v", c.in, m, err, c.want)
+		}
+	}
+}
+
+func TestCheckUIProxy(t *testing.T) {
+	for _, v := range []string{"on", "off", "http://localhost:8080", "https://spark.example.com/cluster1/", "/spark"} {
+		if err := checkUIProxy(v); err != nil {
+			t.Errorf("checkUIProxy(%q) = %v, want nil", v, err)
 		}
 	}
 }

@@ -68,6 +68,11 @@ func Scrub(env []string) ([]string, []Removal, error) {
 			return nil, nil, fmt.Errorf("%w: %s=%q: spark reads it as an integer from %d to %d", ErrInvalid, k, v, lim.min, lim.max)
 		}
 	}
+	if v, ok := Lookup(env, "SPARK_WORKER_MEMORY"); ok && v != "" {
+		if _, err := MemoryMiB(v); err != nil {
+			return nil, nil, fmt.Errorf("%w: SPARK_WORKER_MEMORY=%q: %w", ErrInvalid, v, err)
+		}
+	}
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -87,6 +92,32 @@ func Scrub(env []string) ([]string, []Removal, error) {
 	}
 	sort.Slice(removed, func(i, j int) bool { return removed[i].Name < removed[j].Name })
 	return out, removed, nil
+}
+
+// sizeUnits are the units of Spark's size strings (JavaUtils.byteStringAsBytes).
+var sizeUnits = map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+	"g": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "p": 1 << 50, "pb": 1 << 50}
+
+// MemoryMiB reads a size as Spark's worker reads SPARK_WORKER_MEMORY
+// (Utils.memoryStringToMb): digits and an optional unit, case aside, with
+// no unit meaning bytes, in whole MiB, which must be at least 1
+// (WorkerArguments.checkWorkerMemory).
+func MemoryMiB(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	unit, ok := sizeUnits[s[i:]]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if !ok || err != nil || n > (1<<62)/unit {
+		return 0, errors.New("spark reads it as a size: digits and a unit (512m, 2g)")
+	}
+	mib := n * unit >> 20
+	if mib < 1 {
+		return 0, errors.New("spark needs at least 1 MiB, and reads a number without a unit as bytes")
+	}
+	return mib, nil
 }
 
 // linkFamily reports which scrubbed family k belongs to, or "".
@@ -163,6 +194,7 @@ const (
 	Master  Role = "master"
 	Worker  Role = "worker"
 	Connect Role = "connect"
+	History Role = "history"
 )
 
 // Node describes the JVM to start.
@@ -180,9 +212,16 @@ type Node struct {
 
 // Classes of the standalone daemons.
 const (
-	MasterClass = "org.apache.spark.deploy.master.Master"
-	WorkerClass = "org.apache.spark.deploy.worker.Worker"
+	MasterClass  = "org.apache.spark.deploy.master.Master"
+	WorkerClass  = "org.apache.spark.deploy.worker.Worker"
+	HistoryClass = "org.apache.spark.deploy.history.HistoryServer"
 )
+
+// HistoryOpts is the history server's JVM options variable: Spark's
+// launcher gives it to HistoryServer (with SPARK_DAEMON_JAVA_OPTS and
+// SPARK_DAEMON_MEMORY), and the server reads its settings from the -D
+// options there.
+const HistoryOpts = "SPARK_HISTORY_OPTS"
 
 // Argv is the command that runs the node in the foreground. spark-class
 // execs the JVM itself, so the supervisor's child is the JVM; it goes through
@@ -225,6 +264,9 @@ func (n Node) Argv() ([]string, error) {
 		return append(argv, n.MasterURL), nil
 	case Connect:
 		return n.connectArgv(argv)
+	case History:
+		// HistoryServerArguments takes only --properties-file.
+		return append(argv, HistoryClass), nil
 	}
 	return nil, fmt.Errorf("unknown role %q", n.Role)
 }

@@ -71,7 +71,7 @@ func TestScrub(t *testing.T) {
 }
 
 func TestScrubInvalid(t *testing.T) {
-	for _, kv := range []string{"SPARK_MASTER_PORT=abc", "SPARK_MASTER_PORT=0", "SPARK_WORKER_WEBUI_PORT=70000", "SPARK_WORKER_CORES=-1", "SPARK_WORKER_PORT= 7078", "SPARK_WORKER_INSTANCES=2"} {
+	for _, kv := range []string{"SPARK_MASTER_PORT=abc", "SPARK_MASTER_PORT=0", "SPARK_WORKER_WEBUI_PORT=70000", "SPARK_WORKER_CORES=-1", "SPARK_WORKER_PORT= 7078", "SPARK_WORKER_INSTANCES=2", "SPARK_WORKER_MEMORY=1.5g", "SPARK_WORKER_MEMORY=4096"} {
 		_, _, err := Scrub([]string{kv})
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("Scrub(%q) error = %v, want ErrInvalid", kv, err)
@@ -129,5 +129,27 @@ func TestJavaOptions(t *testing.T) {
 	}
 	if n := IntOr(nil, "P", 7); n != 7 {
 		t.Errorf("IntOr default = %d", n)
+	}
+}
+
+func TestMemoryMiB(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64 // 0: an error
+	}{
+		{"2g", 2048}, {"1536m", 1536}, {"1536M", 1536}, {"3GB", 3072}, {"1t", 1 << 20}, {"1048576", 1},
+		{"2097152b", 2}, {"4096k", 4}, {" 2g ", 2048},
+		{"1.5g", 0}, {"4096", 0}, {"2q", 0}, {"g", 0}, {"", 0}, {"-1g", 0}, {"99999999999999p", 0},
+	} {
+		got, err := MemoryMiB(tt.in)
+		if tt.want == 0 {
+			if err == nil {
+				t.Errorf("MemoryMiB(%q) = %d, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("MemoryMiB(%q) = %d, %v, want %d", tt.in, got, err, tt.want)
+		}
 	}
 }

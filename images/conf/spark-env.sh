@@ -28,3 +28,17 @@ if [ "${1:-}" = org.apache.spark.deploy.SparkSubmit ]; then
     *) export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }-Dspark.decommission.enabled=true" ;;
   esac
 fi
+
+# With the master's reverse proxy (ENTRYPOINT_UI_PROXY=on or a URL, see
+# entrypoint/doc.go), every driver must say so too, for the master to relay
+# its UI and for its links to point there.
+if [ "${1:-}" = org.apache.spark.deploy.SparkSubmit ] && [ -n "${ENTRYPOINT_UI_PROXY:-}" ] && [ "$ENTRYPOINT_UI_PROXY" != off ]; then
+  case " ${SPARK_SUBMIT_OPTS:-} " in
+    *" -Dspark.ui.reverseProxy="*) ;;
+    *)
+      SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }-Dspark.ui.reverseProxy=true"
+      [ "$ENTRYPOINT_UI_PROXY" = on ] || SPARK_SUBMIT_OPTS="$SPARK_SUBMIT_OPTS -Dspark.ui.reverseProxyUrl=$ENTRYPOINT_UI_PROXY"
+      export SPARK_SUBMIT_OPTS
+      ;;
+  esac
+fi
