@@ -12,16 +12,12 @@
 #   scripts/swarm-bed.sh up NAME N IMAGE...  N nodes (1, or 3 or more) NAME-node1..N on network NAME-bed
 #   scripts/swarm-bed.sh down NAME           remove the nodes, their volumes and the network
 #
-# The node image, snufkin/swarm-node, is a Debian root made by mmdebstrap
-# from the host's apt sources (as the base image is), with docker.io; it is
-# built once and kept. `up` prints one line per node: NAME-nodeK ADDRESS.
+# The node image, snufkin/swarm-node, is Debian with docker.io
+# (scripts/debian-image.sh: mmdebstrap, built once and kept). `up` prints one line per node: NAME-nodeK ADDRESS.
 # Run nodes' commands with `docker exec NAME-nodeK docker ...`.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}
-sources=${APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
-[ -r "$sources" ] || sources=/etc/apt/sources.list
 
 die() { echo "swarm-bed: $*" >&2; exit 1; }
 usage() { echo "swarm-bed: $*" >&2; echo "usage: swarm-bed.sh up NAME N IMAGE... | down NAME" >&2; exit 64; }
@@ -44,28 +40,8 @@ preflight() {
 }
 
 node_image() {
-  local include=docker.io,iptables,ca-certificates,iproute2,procps,mount
-  local slim='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*'
-  local stamp
-  stamp=$(printf '%s\n' "$include" "$slim" | sha256sum | cut -c1-12)
-  image=snufkin/swarm-node:$stamp
-  docker image inspect "$image" >/dev/null 2>&1 && return
-  local rootfs="$cache/rootfs-node-bookworm-$stamp.tar"
-  if [ ! -s "$rootfs" ]; then
-    echo "swarm-bed: making the nodes' Debian root with docker.io (mmdebstrap)" >&2
-    mkdir -p "$cache"
-    local work
-    work=$(mktemp -d "$cache/node.XXXXXX")
-    # The host's sources name its suite; the nodes run bookworm as the base does.
-    sed -E 's/\b(trixie)(-updates|-security)?\b/bookworm\2/g' "$sources" >"$work/$(basename "$sources")"
-    mmdebstrap --variant=apt --quiet --include="$include" --customize-hook="$slim" \
-      bookworm "$work/rootfs.tar" "$work/$(basename "$sources")" || { rm -rf "$work"; die "mmdebstrap failed"; }
-    mv "$work/rootfs.tar" "$rootfs"
-    rm -rf "$work"
-    find "$cache" -maxdepth 1 -name 'rootfs-node-bookworm-*.tar' ! -path "$rootfs" -delete
-  fi
-  docker import "$rootfs" "$image" >/dev/null
-  docker images snufkin/swarm-node --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$image" | xargs -r docker rmi >/dev/null 2>&1 || true
+  image=$("$here/debian-image.sh" snufkin/swarm-node docker.io,iptables,ca-certificates,iproute2,procps,mount) ||
+    die "the node image could not be made"
 }
 
 # check_name NAME: the bed's name, the prefix of every name it makes.

@@ -42,6 +42,8 @@ func TestClassicComposeV1(t *testing.T) {
 	e2e.RunEnv(t, env, "bash", filepath.Join(e2e.Root, "scripts", "cluster.sh"), "wait-alive")
 	state := e2e.MasterState(t, e2e.Published(t, master, "8080/tcp"))
 	m.Set("alive", fmt.Sprintf("%d/%d", state.Alive(), workers))
+	// cpu_quota 200000 and mem_limit 3g.
+	m.Set("offers", e2e.Offers(t, state, 2, 2048))
 	if !e2e.LogWorkers(t, state, workers) {
 		t.Fatalf("master /json/ lists %d ALIVE workers (status %s), want %d", state.Alive(), state.Status, workers)
 	}
@@ -94,7 +96,7 @@ func TestComposeSpec(t *testing.T) {
 	file := filepath.Join(e2e.Root, "images", "compose", "docker-compose.yml")
 	// Empty publish variables: random loopback ports, so that another
 	// cluster (the classic one holds 7077) can run at the same time.
-	env := append(os.Environ(), "MASTER_RPC_PUBLISH=", "MASTER_UI_PUBLISH=", "CONNECT_PUBLISH=", "PUBLISH_ADDR=127.0.0.1")
+	env := append(os.Environ(), "MASTER_RPC_PUBLISH=", "MASTER_UI_PUBLISH=", "CONNECT_PUBLISH=", "HISTORY_PUBLISH=", "PUBLISH_ADDR=127.0.0.1")
 	t.Cleanup(func() { e2e.CheckClean(t, project) }) // runs after down
 	dc := e2e.NewCompose(t, project, file, env)
 
@@ -115,6 +117,8 @@ func TestComposeSpec(t *testing.T) {
 
 	ui := e2e.Published(t, master, "8080/tcp")
 	e2e.RequireAlive(t, m, ui, workers, 3*time.Minute)
+	// The file's limits (cpus 2, mem_limit 3g) are what each worker offers.
+	m.Set("offers", e2e.Offers(t, e2e.MasterState(t, ui), 2, 2048))
 	m.OK("class-archive", e2e.CheckClassArchive(t, master, "master") && e2e.CheckClassArchive(t, ids[0], "worker"))
 
 	// What the file's healthchecks run.
@@ -158,8 +162,35 @@ func TestComposeSpec(t *testing.T) {
 	connectOK, _ := e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect, e2e.ConnectPort+"/tcp"), "", workers)
 	m.OK("connect", connectReady && connectOK)
 
+	// The history service reads the Connect server's event log from the
+	// volume they share: the server's application, still running.
+	histories := dc.IDs(t, "history")
+	if len(histories) != 1 {
+		t.Fatalf("compose started history servers %q, want 1", histories)
+	}
+	e2e.CheckReady(t, histories[0], "history")
+	connectApp := ""
+	for _, a := range e2e.MasterState(t, e2e.Published(t, master, "8080/tcp")).ActiveApps {
+		if a.Name == "Spark Connect server" {
+			connectApp = a.ID
+		}
+	}
+	listed, _ := e2e.WaitHistoryLists(t, "127.0.0.1:"+e2e.Published(t, histories[0], "18080/tcp"), connectApp, false, 2*time.Minute)
+	m.OK("history", connectApp != "" && listed)
+
+	// One UI entry: every worker's UI and the Connect server's application
+	// through the master's published port, the only UI port published.
+	state := e2e.MasterState(t, e2e.Published(t, master, "8080/tcp"))
+	var pages []string
+	for _, w := range state.Workers {
+		if w.State == "ALIVE" {
+			pages = append(pages, w.ID)
+		}
+	}
+	m.Set("ui-proxy", e2e.CheckUIProxy(t, e2e.Published(t, master, "8080/tcp"), append(pages, connectApp)))
+
 	ids = killWorker(t, m, dc, e2e.Published(t, master, "8080/tcp"), ids, "up", "-d", "--no-recreate", "--scale", fmt.Sprintf("worker=%d", workers))
-	all := append(ids, master, connect)
+	all := append(ids, master, connect, histories[0])
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}

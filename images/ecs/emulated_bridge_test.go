@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,9 @@ func TestECSEmulatedBridge(t *testing.T) {
 
 	ui := e2e.Published(t, inst0.container, strconv.Itoa(uiPort)+"/tcp")
 	state := e2e.RequireAlive(t, m, ui, e2e.Workers, 3*time.Minute)
+	// The container's 4096 MiB limit; cpu units are shares, so the
+	// worker offers its instance's cpus (here this host's).
+	m.Set("offers", e2e.Offers(t, state, runtime.NumCPU(), 3072))
 	for _, w := range state.Workers {
 		if !slices.ContainsFunc(insts, func(in *instance) bool { return in.dnsName == w.Host }) {
 			t.Errorf("worker %s registered as %s, not as its instance's name", w.ID, w.Host)
@@ -239,6 +243,7 @@ func (e *emulator) runBridgeTasks(insts []*instance, td taskDef) []*task {
 				argv = append(argv, "--stop-timeout", strconv.Itoa(*c.StopTimeout))
 			}
 			argv = append(argv, healthFlags(t, c)...)
+			argv = append(argv, c.resourceFlags()...)
 			argv = append(argv, c.Image)
 			argv = append(argv, c.Command...)
 			tc.id = strings.TrimSpace(e2e.Run(t, argv...))

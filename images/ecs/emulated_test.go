@@ -115,7 +115,9 @@ func TestECSEmulated(t *testing.T) {
 	m.OK("discovery", discoveryOK)
 
 	uiHostPort := e2e.Published(t, master.pause, strconv.Itoa(uiPort)+"/tcp")
-	e2e.RequireAlive(t, m, uiHostPort, e2e.Workers, 3*time.Minute)
+	state := e2e.RequireAlive(t, m, uiHostPort, e2e.Workers, 3*time.Minute)
+	// The task definition's 4096 MiB container limit and SPARK_WORKER_CORES.
+	m.Set("offers", e2e.Offers(t, state, 2, 3072))
 	connectOK := e2e.WaitConnectReady(t, connect.container("spark-connect"), 4*time.Minute)
 
 	jobOK, _ := e2e.Job(t, "spark://127.0.0.1:"+e2e.Published(t, master.pause, strconv.Itoa(rpcPort)+"/tcp"), emu.gateway, e2e.Workers)
@@ -470,6 +472,7 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 			argv = append(argv, "--stop-timeout", strconv.Itoa(*c.StopTimeout))
 		}
 		argv = append(argv, healthFlags(t, c)...)
+		argv = append(argv, c.resourceFlags()...)
 		if len(c.EntryPoint) > 0 {
 			argv = append(argv, "--entrypoint", c.EntryPoint[0])
 		}
@@ -551,6 +554,23 @@ func ecsLabels(tk *task, c cdef) map[string]string {
 // healthFlags turn the task definition's healthCheck into docker's
 // flags. ECS hands Docker the command as a "CMD" exec array; the docker
 // CLI knows only the shell form, so the arguments are quoted for it.
+// resourceFlags are the limits the ECS agent gives c's container
+// (api/task: dockerHostConfig): memory in MiB as a hard limit,
+// memoryReservation as a soft one, and cpu units as CPU shares (2 at
+// least, the kernel's minimum). Task-level cpu and memory go on the
+// task's cgroup, above the container's, where neither the entrypoint nor
+// the JVM reads them: the task definitions repeat them per container.
+func (c cdef) resourceFlags() []string {
+	var flags []string
+	if c.Memory > 0 {
+		flags = append(flags, "--memory", strconv.Itoa(c.Memory)+"m")
+	}
+	if c.MemoryReservation > 0 {
+		flags = append(flags, "--memory-reservation", strconv.Itoa(c.MemoryReservation)+"m")
+	}
+	return append(flags, "--cpu-shares", strconv.Itoa(max(2, c.CPU)))
+}
+
 func healthFlags(t *testing.T, c cdef) []string {
 	t.Helper()
 	h := c.HealthCheck

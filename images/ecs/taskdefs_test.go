@@ -226,8 +226,14 @@ func checkContainer(t *testing.T, td taskDef, c cdef, names map[string]bool) {
 	if c.Essential == nil || !*c.Essential {
 		t.Errorf("container %s: essential should be true (the task is nothing without any of them)", c.Name)
 	}
-	if td.Memory == "" && c.Memory == 0 && c.MemoryReservation == 0 {
-		t.Errorf("container %s: no memory at task or container level (EC2 requires one)", c.Name)
+	// A task-level limit sits on the task's cgroup, above the
+	// container's, where neither the entrypoint nor the JVM reads it: each
+	// container carries its own hard limit, within the task's.
+	if c.Memory == 0 {
+		t.Errorf("container %s: no container-level memory (a hard limit the container itself sees)", c.Name)
+	}
+	if n, err := strconv.Atoi(td.Memory); err == nil && c.Memory > n {
+		t.Errorf("container %s: memory %d MiB is more than the task's %d", c.Name, c.Memory, n)
 	}
 	if c.HealthCheck == nil || len(c.HealthCheck.Command) < 2 || (c.HealthCheck.Command[0] != "CMD" && c.HealthCheck.Command[0] != "CMD-SHELL") {
 		t.Errorf("container %s: healthCheck command should start with CMD or CMD-SHELL", c.Name)
@@ -327,6 +333,13 @@ func checkWorker(t *testing.T, td taskDef, w cdef) {
 	t.Helper()
 	if v, ok := w.env("SPARK_WORKER_OPTS"); !ok || !strings.Contains(v, "spark.decommission.enabled=true") {
 		t.Errorf("worker: SPARK_WORKER_OPTS %q should enable decommission", v)
+	}
+	// Task-level cpu is a quota on the task's cgroup, which the container
+	// does not see: the worker is told its cores.
+	if n, err := strconv.Atoi(td.CPU); err == nil {
+		if v, _ := w.env("SPARK_WORKER_CORES"); v != strconv.Itoa(n/1024) {
+			t.Errorf("worker: SPARK_WORKER_CORES %q, want %d (the task's %d cpu units)", v, n/1024, n)
+		}
 	}
 	switch td.NetworkMode {
 	case "awsvpc":

@@ -144,7 +144,9 @@ func TestKubernetesEmulated(t *testing.T) {
 	ok = e2e.CheckDiscovery(t, connect, "kubernetes-env", "spark://"+masterIP+":7077") && ok
 	m.OK("discovery", ok)
 
-	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), workers, 3*time.Minute)
+	state := e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), workers, 3*time.Minute)
+	// The manifest's limits (cpu 2, memory 3Gi) are what each worker offers.
+	m.Set("offers", e2e.Offers(t, state, 2, 2048))
 	t.Logf("cluster DNS answered %d queries", queries.Load())
 
 	// What the readiness probes run.
@@ -395,6 +397,13 @@ func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deploy
 	if podIP != "" {
 		argv = append(argv, "--ip", podIP)
 	}
+	flags, err := c.runtimeFlags()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	argv = append(argv, flags...)
+	argv = append(argv, securityFlags(t, name, d.Template.Spec)...)
+	argv = append(argv, volumeFlags(t, filepath.Join(tmp, name), d.Template.Spec)...)
 	argv = append(argv, extra...)
 	for _, k := range order {
 		argv = append(argv, "-e", k+"="+env[k])
@@ -402,6 +411,90 @@ func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deploy
 	argv = append(argv, c.Image)
 	argv = append(argv, c.Args...)
 	e2e.Run(t, argv...)
+}
+
+// securityFlags are what the kubelet asks of the runtime for the pod's
+// and its container's securityContext: the user and group (and fsGroup as
+// a supplementary group), no new privileges, the capabilities, a
+// read-only root. A pod that must not run as root but names no user, or
+// uid 0, is refused as the kubelet refuses it (CreateContainerConfigError).
+func securityFlags(t *testing.T, name string, p podSpec) []string {
+	t.Helper()
+	var flags []string
+	if ps := p.SecurityContext; ps != nil {
+		if ps.RunAsNonRoot != nil && *ps.RunAsNonRoot && (ps.RunAsUser == nil || *ps.RunAsUser == 0) {
+			t.Fatalf("%s: runAsNonRoot without a non-zero runAsUser: the kubelet would not start it", name)
+		}
+		if ps.RunAsUser != nil {
+			user := strconv.Itoa(*ps.RunAsUser)
+			if ps.RunAsGroup != nil {
+				user += ":" + strconv.Itoa(*ps.RunAsGroup)
+			}
+			flags = append(flags, "--user", user)
+		}
+		if ps.FSGroup != nil {
+			flags = append(flags, "--group-add", strconv.Itoa(*ps.FSGroup))
+		}
+	}
+	if sc := p.Containers[0].SecurityContext; sc != nil {
+		if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+			flags = append(flags, "--security-opt", "no-new-privileges")
+		}
+		if sc.Capabilities != nil {
+			for _, c := range sc.Capabilities.Drop {
+				flags = append(flags, "--cap-drop", c)
+			}
+			for _, c := range sc.Capabilities.Add {
+				flags = append(flags, "--cap-add", c)
+			}
+		}
+		if sc.ReadOnlyRootFilesystem {
+			flags = append(flags, "--read-only")
+		}
+	}
+	return flags
+}
+
+// volumeFlags mounts the pod's emptyDirs, each a fresh directory under
+// dir as the kubelet makes it (mode 0777; with an fsGroup, that group's
+// and setgid), at the container's mount paths. Any other kind of volume
+// is not emulated.
+func volumeFlags(t *testing.T, dir string, p podSpec) []string {
+	t.Helper()
+	paths := map[string]string{}
+	for _, v := range p.Volumes {
+		if v.EmptyDir == nil {
+			t.Fatalf("volume %s: only emptyDir is emulated", v.Name)
+		}
+		path := filepath.Join(dir, v.Name)
+		if err := os.MkdirAll(path, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o777)
+		if ps := p.SecurityContext; ps != nil && ps.FSGroup != nil {
+			if err := os.Chown(path, -1, *ps.FSGroup); err != nil {
+				t.Fatal(err)
+			}
+			mode |= os.ModeSetgid
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		paths[v.Name] = path
+	}
+	var flags []string
+	for _, m := range p.Containers[0].VolumeMounts {
+		path, ok := paths[m.Name]
+		if !ok {
+			t.Fatalf("volumeMount %s: no such volume in the pod", m.Name)
+		}
+		spec := path + ":" + m.MountPath
+		if m.ReadOnly {
+			spec += ":ro"
+		}
+		flags = append(flags, "-v", spec)
+	}
+	return flags
 }
 
 // clusterFirstResolv is the kubelet's ClusterFirst resolv.conf for a pod

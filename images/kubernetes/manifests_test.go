@@ -22,7 +22,7 @@ import (
 	"github.com/snufkin/swarming-spark/images/internal/e2e"
 )
 
-var dir = filepath.Join(e2e.Root, "images", "kubernetes")
+var dir = filepath.Join(e2e.Root, "images", "kubernetes", "base")
 
 // The parts of the objects the tests read.
 type object struct {
@@ -56,32 +56,128 @@ type deployment struct {
 	} `json:"selector"`
 	Template struct {
 		Metadata struct {
-			Labels map[string]string `json:"labels"`
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
 		} `json:"metadata"`
 		Spec podSpec `json:"spec"`
 	} `json:"template"`
 }
 
 type podSpec struct {
-	TerminationGracePeriodSeconds *int        `json:"terminationGracePeriodSeconds"`
-	EnableServiceLinks            *bool       `json:"enableServiceLinks"`
-	RestartPolicy                 string      `json:"restartPolicy"`
-	Containers                    []container `json:"containers"`
+	TerminationGracePeriodSeconds *int                `json:"terminationGracePeriodSeconds"`
+	EnableServiceLinks            *bool               `json:"enableServiceLinks"`
+	RestartPolicy                 string              `json:"restartPolicy"`
+	SecurityContext               *podSecurityContext `json:"securityContext"`
+	Containers                    []container         `json:"containers"`
+	Volumes                       []volume            `json:"volumes"`
+}
+
+type podSecurityContext struct {
+	RunAsNonRoot   *bool `json:"runAsNonRoot"`
+	RunAsUser      *int  `json:"runAsUser"`
+	RunAsGroup     *int  `json:"runAsGroup"`
+	FSGroup        *int  `json:"fsGroup"`
+	SeccompProfile *struct {
+		Type string `json:"type"`
+	} `json:"seccompProfile"`
+}
+
+type securityContext struct {
+	AllowPrivilegeEscalation *bool `json:"allowPrivilegeEscalation"`
+	ReadOnlyRootFilesystem   bool  `json:"readOnlyRootFilesystem"`
+	Capabilities             *struct {
+		Drop []string `json:"drop"`
+		Add  []string `json:"add"`
+	} `json:"capabilities"`
+}
+
+type volume struct {
+	Name                  string    `json:"name"`
+	EmptyDir              *struct{} `json:"emptyDir"`
+	PersistentVolumeClaim *struct {
+		ClaimName string `json:"claimName"`
+	} `json:"persistentVolumeClaim"`
+}
+
+type volumeMount struct {
+	Name      string `json:"name"`
+	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly"`
 }
 
 type container struct {
-	Name            string   `json:"name"`
-	Image           string   `json:"image"`
-	ImagePullPolicy string   `json:"imagePullPolicy"`
-	Args            []string `json:"args"`
-	Env             []envVar `json:"env"`
-	Ports           []struct {
-		Name          string `json:"name"`
-		ContainerPort int    `json:"containerPort"`
-	} `json:"ports"`
-	StartupProbe   *probe `json:"startupProbe"`
-	ReadinessProbe *probe `json:"readinessProbe"`
-	LivenessProbe  *probe `json:"livenessProbe"`
+	Name            string          `json:"name"`
+	Image           string          `json:"image"`
+	ImagePullPolicy string          `json:"imagePullPolicy"`
+	Args            []string        `json:"args"`
+	Env             []envVar        `json:"env"`
+	Ports           []containerPort `json:"ports"`
+	StartupProbe    *probe          `json:"startupProbe"`
+	ReadinessProbe  *probe          `json:"readinessProbe"`
+	LivenessProbe   *probe          `json:"livenessProbe"`
+	Resources       struct {
+		Requests map[string]string `json:"requests"`
+		Limits   map[string]string `json:"limits"`
+	} `json:"resources"`
+	SecurityContext *securityContext `json:"securityContext"`
+	VolumeMounts    []volumeMount    `json:"volumeMounts"`
+}
+
+// quantity reads a Kubernetes resource quantity (resource.Quantity's
+// forms the manifests use: 2, 500m, 3Gi, 1536Mi, 1G) as a number of units
+// (cores, bytes).
+func quantity(q string) (float64, error) {
+	suffixes := []struct {
+		s string
+		m float64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"m", 1e-3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}}
+	mult := 1.0
+	for _, x := range suffixes {
+		if strings.HasSuffix(q, x.s) {
+			q, mult = strings.TrimSuffix(q, x.s), x.m
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(q, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("quantity %q: not a number with a known suffix", q)
+	}
+	return n * mult, nil
+}
+
+// runtimeFlags are the docker run flags for what the kubelet asks of the
+// container runtime from c's resources (kuberuntime's Linux container
+// resources): a CFS quota from the cpu limit, a memory limit, and CPU
+// shares from the cpu request (1024 per core, 2 at least).
+func (c container) runtimeFlags() ([]string, error) {
+	var flags []string
+	if v, ok := c.Resources.Limits["cpu"]; ok {
+		n, err := quantity(v)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, "--cpus", strconv.FormatFloat(n, 'f', -1, 64))
+	}
+	if v, ok := c.Resources.Limits["memory"]; ok {
+		n, err := quantity(v)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, "--memory", strconv.FormatInt(int64(n), 10))
+	}
+	if v, ok := c.Resources.Requests["cpu"]; ok {
+		n, err := quantity(v)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, "--cpu-shares", strconv.Itoa(max(2, int(n*1024))))
+	}
+	return flags, nil
+}
+
+type containerPort struct {
+	Name          string `json:"name"`
+	ContainerPort int    `json:"containerPort"`
 }
 
 // probe is a container probe; the emulation runs exec probes only.
@@ -380,6 +476,141 @@ func checkConnect(t *testing.T, objs []object, d deployment) {
 	}
 }
 
+// checkResources: every container requests cpu and memory and has a
+// memory limit equal to its request (the scheduler places what it may
+// really use, and the kernel stops it there, not the node's other pods);
+// a worker has a cpu limit too, since it offers its master the cores its
+// quota leaves. Every quantity must read, and the runtime flags follow.
+func checkResources(t *testing.T, name string, c container) {
+	t.Helper()
+	r := c.Resources
+	if r.Requests["cpu"] == "" || r.Requests["memory"] == "" || r.Limits["memory"] == "" {
+		t.Errorf("%s: resources %+v: want cpu and memory requests and a memory limit", name, r)
+	}
+	if r.Requests["memory"] != r.Limits["memory"] {
+		t.Errorf("%s: memory request %q differs from its limit %q", name, r.Requests["memory"], r.Limits["memory"])
+	}
+	if name == "spark-worker" && r.Limits["cpu"] == "" {
+		t.Errorf("%s: no cpu limit: the worker would offer every core of its node", name)
+	}
+	if _, err := c.runtimeFlags(); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+}
+
+// checkRestricted: the pod meets Pod Security's "restricted" profile,
+// which namespace.yaml enforces (runAsNonRoot, no privilege escalation,
+// every capability dropped, a seccomp profile), runs as the images' spark
+// user (uid 185, which has a passwd entry), and, with a read-only root,
+// has a volume wherever Spark writes.
+func checkRestricted(t *testing.T, name string, p podSpec) {
+	t.Helper()
+	ps := p.SecurityContext
+	if ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot || ps.RunAsUser == nil || *ps.RunAsUser != 185 ||
+		ps.SeccompProfile == nil || ps.SeccompProfile.Type != "RuntimeDefault" {
+		t.Errorf("%s: pod securityContext %+v: want runAsNonRoot, runAsUser 185 and the RuntimeDefault seccomp profile", name, ps)
+	}
+	c := p.Containers[0]
+	sc := c.SecurityContext
+	if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil ||
+		!slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) || len(sc.Capabilities.Add) > 0 {
+		t.Errorf("%s: container securityContext %+v: want allowPrivilegeEscalation false and every capability dropped", name, sc)
+		return
+	}
+	if !sc.ReadOnlyRootFilesystem {
+		return
+	}
+	want := []string{"/tmp", "/opt/spark/work-dir"}
+	switch name {
+	case "spark-master":
+		want = append(want, "/var/lib/spark/master")
+	case "spark-connect":
+		want = append(want, "/var/lib/spark/events")
+	}
+	for _, path := range want {
+		i := slices.IndexFunc(c.VolumeMounts, func(m volumeMount) bool { return m.MountPath == path && !m.ReadOnly })
+		if i < 0 {
+			t.Errorf("%s: read-only root and no writable volume at %s", name, path)
+			continue
+		}
+		if !slices.ContainsFunc(p.Volumes, func(v volume) bool { return v.Name == c.VolumeMounts[i].Name }) {
+			t.Errorf("%s: volumeMount %s names no volume of the pod", name, c.VolumeMounts[i].Name)
+		}
+	}
+}
+
+// TestMasterStatePVC: the overlay replaces the master's state volume, by
+// its name in the base, with the claim it defines.
+func TestMasterStatePVC(t *testing.T) {
+	overlay := filepath.Join(dir, "..", "master-state-pvc")
+	var k struct {
+		Resources []string `json:"resources"`
+		Patches   []struct {
+			Patch string `json:"patch"`
+		} `json:"patches"`
+	}
+	if err := json.Unmarshal(e2e.LoadYAML(t, filepath.Join(overlay, "kustomization.yaml"))[0], &k); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(k.Resources, "../base") || len(k.Patches) != 1 {
+		t.Fatalf("overlay: resources %v, %d patches: want the base and one patch", k.Resources, len(k.Patches))
+	}
+	patchFile := filepath.Join(t.TempDir(), "patch.yaml")
+	if err := os.WriteFile(patchFile, []byte(k.Patches[0].Patch), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var patch struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Volumes []map[string]any `json:"volumes"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(e2e.LoadYAML(t, patchFile)[0], &patch); err != nil {
+		t.Fatal(err)
+	}
+	var claim object
+	if err := json.Unmarshal(e2e.LoadYAML(t, filepath.Join(overlay, "spark-master-state.yaml"))[0], &claim); err != nil {
+		t.Fatal(err)
+	}
+	var master deployment
+	find(t, loadManifests(t), "Deployment", "spark-master", &master)
+	vols := patch.Spec.Template.Spec.Volumes
+	if patch.Kind != "Deployment" || patch.Metadata.Name != "spark-master" || len(vols) != 1 {
+		t.Fatalf("patch: %s %s with volumes %v: want the spark-master Deployment and one volume", patch.Kind, patch.Metadata.Name, vols)
+	}
+	v := vols[0]
+	pvc, _ := v["persistentVolumeClaim"].(map[string]any)
+	if empty, ok := v["emptyDir"]; !ok || empty != nil || pvc["claimName"] != claim.Metadata.Name || claim.Kind != "PersistentVolumeClaim" {
+		t.Errorf("patch volume %v: want emptyDir null and claimName %q (the overlay's %s)", v, claim.Metadata.Name, claim.Kind)
+	}
+	mounted := slices.ContainsFunc(master.Template.Spec.Containers[0].VolumeMounts, func(m volumeMount) bool {
+		return m.Name == v["name"] && m.MountPath == "/var/lib/spark/master"
+	})
+	if !mounted {
+		t.Errorf("the base master mounts no volume %v at /var/lib/spark/master", v["name"])
+	}
+}
+
+func TestQuantity(t *testing.T) {
+	for in, want := range map[string]float64{"2": 2, "500m": 0.5, "3Gi": 3 << 30, "1536Mi": 1536 << 20, "1G": 1e9, "0.5": 0.5} {
+		if got, err := quantity(in); err != nil || got != want {
+			t.Errorf("quantity(%q) = %v, %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "two", "3GiB", "-1"} {
+		if _, err := quantity(in); err == nil {
+			t.Errorf("quantity(%q): no error", in)
+		}
+	}
+}
+
 func checkPod(t *testing.T, name, image string, d deployment) {
 	t.Helper()
 	if !subset(d.Selector.MatchLabels, d.Template.Metadata.Labels) || len(d.Selector.MatchLabels) == 0 {
@@ -390,6 +621,17 @@ func checkPod(t *testing.T, name, image string, d deployment) {
 		t.Fatalf("%s: %d containers, want 1", name, len(p.Containers))
 	}
 	c := p.Containers[0]
+	checkResources(t, name, c)
+	checkRestricted(t, name, p)
+	// Scrape annotations name a port the pod serves, or the driver UI's
+	// (4040, Spark's own, not a declared port of the Connect server).
+	if a := d.Template.Metadata.Annotations; a["prometheus.io/scrape"] != "true" || !strings.HasPrefix(a["prometheus.io/path"], "/metrics/") {
+		t.Errorf("%s: scrape annotations %v: want prometheus.io/scrape true and a /metrics/ path", name, a)
+	} else if port := a["prometheus.io/port"]; port != "4040" && !slices.ContainsFunc(c.Ports, func(p containerPort) bool {
+		return strconv.Itoa(p.ContainerPort) == port
+	}) {
+		t.Errorf("%s: prometheus.io/port %s is none of its container ports", name, port)
+	}
 	if img, _, _ := strings.Cut(c.Image, ":"); img != image {
 		t.Errorf("%s: image %s, want %s", name, c.Image, image)
 	}
@@ -564,9 +806,18 @@ func TestKustomize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
 	}
-	for _, want := range []string{"kind: Service\nmetadata:", "name: spark-master\n", "name: spark-worker\n", "name: spark-master-ui\n", "name: spark-connect\n"} {
+	for _, want := range []string{"kind: Service\nmetadata:", "name: spark-master\n", "name: spark-worker\n", "name: spark-master-ui\n", "name: spark-connect\n", "namespace: spark\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("kubectl kustomize output lacks %q", want)
 		}
+	}
+	overlay := filepath.Join(dir, "..", "master-state-pvc")
+	out, err = exec.Command("kubectl", "kustomize", overlay).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v\n%s", overlay, err, out)
+	}
+	if want := "- name: master-state\n        persistentVolumeClaim:\n          claimName: spark-master-state\n"; !strings.Contains(string(out), want) ||
+		!strings.Contains(string(out), "kind: PersistentVolumeClaim") {
+		t.Errorf("kubectl kustomize %s: the master's state is not on the claim:\n%s", overlay, out)
 	}
 }

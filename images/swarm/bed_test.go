@@ -71,16 +71,36 @@ func (b *bed) docker(node string, args ...string) (string, error) {
 // tryManager runs a docker command on a manager whose engine runs (every
 // node is one).
 func (b *bed) tryManager(args ...string) (string, error) {
-	for _, n := range b.nodes {
-		if !b.down[n] {
-			out, err := b.docker(n, args...)
-			if err != nil {
-				err = fmt.Errorf("%s: docker %s: %w", n, strings.Join(args, " "), err)
+	var out string
+	var err error
+	// A manager answers "context deadline exceeded" or "does not have a
+	// leader" while the managers elect a new Raft leader, after the
+	// leader's engine died (about 10 s: Swarm's election tick): ask the
+	// others, then again, for a while.
+	e2e.Poll(time.Minute, 2*time.Second, func(time.Duration) bool {
+		err = errors.New("no node of the bed runs")
+		for _, n := range b.nodes {
+			if b.down[n] {
+				continue
 			}
-			return out, err
+			if out, err = b.docker(n, args...); err == nil {
+				return true
+			}
+			err = fmt.Errorf("%s: docker %s: %w", n, strings.Join(args, " "), err)
+			if !electing(out) {
+				return true
+			}
 		}
-	}
-	return "", errors.New("no node of the bed runs")
+		return false
+	})
+	return out, err
+}
+
+// electing says whether a manager's error is the Raft election's, which
+// passes.
+func electing(out string) bool {
+	return strings.Contains(out, "DeadlineExceeded") || strings.Contains(out, "context deadline exceeded") ||
+		strings.Contains(out, "does not have a leader") || strings.Contains(out, "rpc error: code = Unavailable")
 }
 
 // manager is tryManager, fatal on error.
@@ -131,7 +151,7 @@ func (b *bed) waitRunning(service string, want int, timeout time.Duration, ok fu
 		return len(tasks) == want && !slices.ContainsFunc(tasks, func(tk task) bool { return !ok(tk) })
 	})
 	if !done {
-		out, _ := b.docker(b.nodes[0], "service", "ps", b.stack+"_"+service)
+		out, _ := b.tryManager("service", "ps", b.stack+"_"+service)
 		b.t.Fatalf("service %s: %d running tasks %v after %s, want %d acceptable ones:\n%s", service, len(tasks), tasks, timeout, want, out)
 	}
 	return tasks

@@ -60,7 +60,9 @@ func TestStackDeploy(t *testing.T) {
 		}
 	})
 
-	e2e.RequireAlive(t, m, strconv.Itoa(ui), e2e.Workers, 4*time.Minute)
+	state := e2e.RequireAlive(t, m, strconv.Itoa(ui), e2e.Workers, 4*time.Minute)
+	// The stack's limits (cpus 2, memory 3G) are what each worker offers.
+	m.Set("offers", e2e.Offers(t, state, 2, 2048))
 	workers := containers(t, stack+"_worker")
 	masters := containers(t, stack+"_spark-master")
 	if len(workers) != e2e.Workers || len(masters) != 1 {

@@ -45,7 +45,7 @@ func TestSwarmNodes(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, s := range []string{"spark-master", "worker", "connect"} {
-				out, _ := b.docker(b.nodes[0], "service", "ps", "--no-trunc", b.stack+"_"+s)
+				out, _ := b.tryManager("service", "ps", "--no-trunc", b.stack+"_"+s)
 				t.Logf("tasks of %s:\n%s", s, out)
 			}
 		}
@@ -55,6 +55,7 @@ func TestSwarmNodes(t *testing.T) {
 	workers := b.waitRunning("worker", e2e.Workers, 3*time.Minute, func(task) bool { return true })
 	ui := b.masterUI(masters[0])
 	state := e2e.RequireAlive(t, m, ui, e2e.Workers, 4*time.Minute)
+	m.Set("offers", e2e.Offers(t, state, 2, 2048))
 	t.Logf("formation: %d workers ALIVE %s after the deploy", state.Alive(), time.Since(start).Round(time.Second))
 
 	discoveryOK := true

@@ -70,25 +70,35 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	// A task that ran on the stopped worker succeeded, but the map output
 	// it wrote there goes with the worker (unless the driver migrates it:
 	// spark.storage.decommission.enabled), so the driver runs it again
-	// for the reducers: a second attempt that is not a lost one.
-	attempts, onGone, bad, recomputed := 0, 0, 0, 0
+	// for the reducers: a second attempt that is not a lost one. A reducer
+	// that started after the scale may still have asked the stopped
+	// worker for that output before the driver knew it gone: its attempt
+	// fails with a fetch failure and runs again once the map output is
+	// recomputed. Neither was running when the scale began; every attempt
+	// that was must succeed.
+	attempts, onGone, bad, recomputed, refetched := 0, 0, 0, 0, 0
 	for _, s := range stages {
 		for _, tk := range s.Tasks {
 			attempts++
 			if tk.Host == gone.IP {
 				onGone++
 			}
+			launched, _ := time.Parse(sparkTime, tk.LaunchTime)
 			switch {
+			case tk.Status != "SUCCESS" && launched.After(scaled) && strings.Contains(tk.ErrorMessage, "FetchFailed"):
+				refetched++
+				t.Logf("scale down: stage %d task %d attempt %d on %s, launched %s after the scale, found its map output gone: %s",
+					s.StageID, tk.Index, tk.Attempt, tk.Host, launched.Sub(scaled).Round(time.Millisecond), firstLine(tk.ErrorMessage))
 			case tk.Status != "SUCCESS":
 				bad++
-				t.Errorf("scale down: stage %d task attempt %d on %s: %s", s.StageID, tk.Attempt, tk.Host, tk.Status)
+				t.Errorf("scale down: stage %d task attempt %d on %s (launched %s): %s: %s", s.StageID, tk.Attempt, tk.Host, tk.LaunchTime, tk.Status, firstLine(tk.ErrorMessage))
 			case tk.Attempt > 0:
 				recomputed++
 				t.Logf("scale down: stage %d task %d run again (attempt %d on %s): its map output went with the stopped worker", s.StageID, tk.Index, tk.Attempt, tk.Host)
 			}
 		}
 	}
-	t.Logf("scale down: %s on %s exited %s, %s after the scale; %d task attempts, %d on it, %d failed or killed, %d run again for their lost map output", e2e.Short(gone.Container), gone.Node, code, stopTook, attempts, onGone, bad, recomputed)
+	t.Logf("scale down: %s on %s exited %s, %s after the scale; %d task attempts, %d on it, %d failed or killed, %d run again for their lost map output, %d refetched", e2e.Short(gone.Container), gone.Node, code, stopTook, attempts, onGone, bad, recomputed, refetched)
 	// Why it failed goes into the path line too: CI shows only the end of
 	// a long log.
 	var why []string
@@ -119,7 +129,16 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	if len(why) > 0 {
 		return fmt.Sprintf("fail(%s,stop=%s)", strings.Join(why, ","), stopTook)
 	}
-	return fmt.Sprintf("ok(%d/%d-attempts,on-stopped=%d,recomputed=%d,stop=%s)", attempts-bad, attempts, onGone, recomputed, stopTook)
+	return fmt.Sprintf("ok(%d/%d-attempts,on-stopped=%d,recomputed=%d,refetched=%d,stop=%s)", attempts-refetched, attempts, onGone, recomputed, refetched, stopTook)
+}
+
+// sparkTime is how Spark's REST API writes times (launchTime).
+const sparkTime = "2006-01-02T15:04:05.000GMT"
+
+// firstLine is the first line of a task's error (its stack trace follows).
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // exitCode is the exit code of tk's container after since, from its

@@ -19,24 +19,33 @@ import (
 // shuffleJob is scripts/shufflejob.py started from the host against a
 // Connect server.
 type shuffleJob struct {
-	cmd  *exec.Cmd
-	out  strings.Builder
-	done chan error
+	cmd *exec.Cmd
+	out strings.Builder
+	// done is closed once the process has exited and err holds its
+	// status: a closed channel serves every reader (the test's wait and
+	// its cleanup alike), where one sent value would leave one blocked.
+	done chan struct{}
+	err  error
 }
 
 // startShuffle starts the job with map tasks that sleep seconds each.
 func startShuffle(t *testing.T, remote string, seconds int) *shuffleJob {
 	t.Helper()
-	j := &shuffleJob{done: make(chan error, 1)}
+	j := &shuffleJob{done: make(chan struct{})}
 	j.cmd = exec.Command(e2e.ClientPython(t), filepath.Join(e2e.Root, "scripts", "shufflejob.py"),
 		"--remote", remote, "--seconds", strconv.Itoa(seconds))
 	j.cmd.Stdout, j.cmd.Stderr = &j.out, &j.out
 	if err := j.cmd.Start(); err != nil {
 		t.Fatalf("shufflejob.py: %v", err)
 	}
-	go func() { j.done <- j.cmd.Wait() }()
+	go func() {
+		j.err = j.cmd.Wait()
+		close(j.done)
+	}()
 	t.Cleanup(func() {
-		if j.cmd.ProcessState == nil {
+		select {
+		case <-j.done:
+		default:
 			j.cmd.Process.Kill()
 			<-j.done
 		}
@@ -50,11 +59,12 @@ func (j *shuffleJob) wait(t *testing.T, timeout time.Duration) bool {
 	t.Helper()
 	var err error
 	select {
-	case err = <-j.done:
+	case <-j.done:
+		err = j.err
 	case <-time.After(timeout):
 		j.cmd.Process.Kill()
-		err = fmt.Errorf("still running after %s", timeout)
 		<-j.done
+		err = fmt.Errorf("still running after %s", timeout)
 	}
 	out := j.out.String()
 	for _, line := range strings.Split(out, "\n") {
@@ -77,12 +87,15 @@ type stageDetail struct {
 		ShuffleWrite int64 `json:"shuffleWrite"`
 	} `json:"executorSummary"`
 	Tasks map[string]struct {
-		Index       int    `json:"index"`
-		ExecutorID  string `json:"executorId"`
-		Host        string `json:"host"`
-		Status      string `json:"status"`
-		Attempt     int    `json:"attempt"`
-		TaskMetrics struct {
+		Index      int    `json:"index"`
+		ExecutorID string `json:"executorId"`
+		Host       string `json:"host"`
+		Status     string `json:"status"`
+		Attempt    int    `json:"attempt"`
+		LaunchTime string `json:"launchTime"`
+		// ErrorMessage is a failed attempt's reason and stack trace.
+		ErrorMessage string `json:"errorMessage"`
+		TaskMetrics  struct {
 			ShuffleReadMetrics struct {
 				RemoteBlocksFetched int64 `json:"remoteBlocksFetched"`
 			} `json:"shuffleReadMetrics"`

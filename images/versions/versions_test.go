@@ -46,6 +46,8 @@ func TestVersionsAgree(t *testing.T) {
 	// by tag (Kubernetes, Swarm, ECS); the Compose files run the tag
 	// `make images` sets last (latest).
 	files, _ := filepath.Glob(filepath.Join(e2e.Root, "images", "*", "*.y*ml"))
+	nested, _ := filepath.Glob(filepath.Join(e2e.Root, "images", "*", "*", "*.y*ml"))
+	files = append(files, nested...)
 	ecs, _ := filepath.Glob(filepath.Join(e2e.Root, "images", "ecs", "*.json"))
 	for _, path := range append(files, ecs...) {
 		rel, _ := filepath.Rel(e2e.Root, path)

@@ -16,8 +16,8 @@ type MasterJSON struct {
 	URL     string `json:"url"`
 	Status  string `json:"status"`
 	Workers []struct {
-		ID, Host, State string
-		Port, Cores     int
+		ID, Host, State     string
+		Port, Cores, Memory int
 	} `json:"workers"`
 	ActiveApps []struct {
 		ID, Name, State string
@@ -33,6 +33,24 @@ func (s MasterJSON) Alive() int {
 		}
 	}
 	return n
+}
+
+// Offers checks that every ALIVE worker offers cores and memoryMiB, what
+// an artifact's limits leave it (the entrypoint's defaults), and returns
+// the matrix value: ok(CORESc,MEMORYm) or fail.
+func Offers(t *testing.T, s MasterJSON, cores, memoryMiB int) string {
+	t.Helper()
+	ok := s.Alive() > 0
+	for _, w := range s.Workers {
+		if w.State == "ALIVE" && (w.Cores != cores || w.Memory != memoryMiB) {
+			ok = false
+			t.Errorf("worker %s offers %d cores and %d MiB, want %d and %d (its container's limits)", w.ID, w.Cores, w.Memory, cores, memoryMiB)
+		}
+	}
+	if !ok {
+		return "fail"
+	}
+	return fmt.Sprintf("ok(%dc,%dm)", cores, memoryMiB)
 }
 
 // GetMasterState reads the master's /json/ at uiPort, a port on the

@@ -19,6 +19,7 @@ type Resources struct {
 	mu         sync.Mutex
 	containers []string
 	networks   []string
+	volumes    []string
 }
 
 // NewResources registers the teardown for everything named with prefix.
@@ -34,6 +35,13 @@ func (r *Resources) Container(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.containers = append(r.containers, name)
+}
+
+// Volume records a named volume to remove (after the containers).
+func (r *Resources) Volume(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.volumes = append(r.volumes, name)
 }
 
 // Network records a network to remove (after the containers).
@@ -54,6 +62,11 @@ func (r *Resources) teardown() {
 	if len(r.containers) > 0 {
 		if out, err := Try(append([]string{"docker", "rm", "-f", "-v"}, r.containers...)...); err != nil && !strings.Contains(out, "No such container") {
 			t.Errorf("docker rm: %v\n%s", err, out)
+		}
+	}
+	for _, v := range r.volumes {
+		if out, err := Try("docker", "volume", "rm", v); err != nil && !strings.Contains(out, "no such volume") {
+			t.Errorf("docker volume rm %s: %v\n%s", v, err, out)
 		}
 	}
 	for _, n := range r.networks {

@@ -1,0 +1,58 @@
+package e2e
+
+// The history server's REST API as the tests read it.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// HistoryApp is the part of an /api/v1/applications entry read here.
+type HistoryApp struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Attempts []struct {
+		Completed bool `json:"completed"`
+	} `json:"attempts"`
+}
+
+// HistoryApps reads the history server's applications at hostPort.
+func HistoryApps(hostPort string) ([]HistoryApp, error) {
+	url := "http://" + hostPort + "/api/v1/applications"
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	var apps []HistoryApp
+	return apps, json.NewDecoder(resp.Body).Decode(&apps)
+}
+
+// WaitHistoryLists waits until the history server at hostPort lists app,
+// completed or still running as said, and says how long that took; the
+// server looks for new event logs every 10 s (spark.history.fs.update.interval).
+func WaitHistoryLists(t *testing.T, hostPort, app string, completed bool, timeout time.Duration) (bool, time.Duration) {
+	t.Helper()
+	var apps []HistoryApp
+	var err error
+	ok, took := Poll(timeout, 2*time.Second, func(time.Duration) bool {
+		apps, err = HistoryApps(hostPort)
+		for _, a := range apps {
+			if a.ID == app && len(a.Attempts) > 0 && a.Attempts[0].Completed == completed {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Errorf("the history server at %s does not list %s (completed %v) after %s: %+v (last error %v)", hostPort, app, completed, timeout, apps, err)
+	}
+	return ok, took
+}
