@@ -264,10 +264,15 @@
 // system Spark reads, s3a:// among them), it reads ENTRYPOINT_EVENT_LOG
 // (file:/var/lib/spark/events). The images create that directory owned by
 // spark and group 0 with the setgid bit (2770), and the entrypoint, as
-// root, makes a root-owned mount there the same: Spark writes event logs
-// 0660, and the setgid bit gives them group 0, so a driver or a history
-// server under any uid with gid 0 (docker run --user 12345:0, OpenShift)
-// shares them. Mount one volume there in the history server and in every
+// root, makes a root-owned mount there the same, so anything made in it
+// directly has group 0. Spark writes an application's events in a
+// directory of its own (eventlog_v2_APP, 0770, rolled files 0660), whose
+// chmod drops the setgid bit: the files there take their writer's primary
+// group. A history server of the same uid (spark, the default) reads them
+// all; one under another uid of group 0 (docker run --user 12345:0,
+// OpenShift) reads only what writers of group 0 wrote, so run those
+// drivers as 185:0 (ENTRYPOINT_USER=185:0, docker run --user 185:0), which
+// the spark user's own files stay readable for too. Mount one volume there in the history server and in every
 // driver that should appear: the Connect server does its part by itself,
 // and any other driver sets spark.eventLog.enabled=true and
 // spark.eventLog.dir=file:/var/lib/spark/events. A driver on a host writes
@@ -405,7 +410,7 @@
 // With ENTRYPOINT_METRICS=prometheus (the default) the master, the workers
 // and the Connect server serve Spark's metrics in Prometheus's text format
 // on their web UI ports (Spark's PrometheusServlet sink:
-// -Dspark.metrics.conf.*.sink.prometheusServlet.class in their options,
+// -Dspark.metrics.conf.*.sink.prometheusServlet.class and its paths in their options,
 // unless those name it already): the master at /metrics/master/prometheus
 // (metrics_master_aliveWorkers_Value and the rest of its source) and its
 // applications at /metrics/applications/prometheus, a worker at

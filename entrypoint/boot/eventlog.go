@@ -15,11 +15,11 @@ import (
 // (spark.eventLog.*), and the history server lists and replays what it
 // finds there (spark.history.fs.logDirectory). Both sides of the images
 // meet in ENTRYPOINT_EVENT_LOG, a directory the images create owned by
-// spark and group 0 with the setgid bit (2770): every file a driver
-// writes there (Spark makes them 0660) keeps group 0, so a history server
-// or a driver run under an arbitrary uid with gid 0 reads and writes them
-// too. Mount one volume there in the Connect server, the drivers and the
-// history server.
+// spark and group 0 with the setgid bit (2770), so that a driver or a
+// history server run under an arbitrary uid with gid 0 can use it; what a
+// driver writes in its application's own directory there takes the
+// driver's primary group (entrypoint/doc.go, History server). Mount one
+// volume there in the Connect server, the drivers and the history server.
 
 // defaultHistoryPort is spark.history.ui.port's default.
 const defaultHistoryPort = 18080

@@ -11,6 +11,7 @@ import (
 
 func TestPlanMetrics(t *testing.T) {
 	sink := "-D" + prometheusSinkKey + "=" + prometheusSinkClass
+	path := func(instance, p string) string { return "-D" + prometheusPathKey(instance) + "=" + p }
 	for _, tt := range []struct {
 		name    string
 		role    sparkenv.Role
@@ -21,11 +22,12 @@ func TestPlanMetrics(t *testing.T) {
 		paths   []string // nil: no "metrics" in explain
 		port    int
 	}{
-		{"master", sparkenv.Master, settings.MetricsPrometheus, nil, "SPARK_MASTER_OPTS", []string{sink},
+		{"master", sparkenv.Master, settings.MetricsPrometheus, nil, "SPARK_MASTER_OPTS",
+			[]string{sink, path("master", "/metrics/master/prometheus"), path("applications", "/metrics/applications/prometheus")},
 			[]string{"/metrics/master/prometheus", "/metrics/applications/prometheus"}, 8080},
-		{"worker", sparkenv.Worker, settings.MetricsPrometheus, nil, "SPARK_WORKER_OPTS", []string{sink}, []string{"/metrics/prometheus"}, 8081},
+		{"worker", sparkenv.Worker, settings.MetricsPrometheus, nil, "SPARK_WORKER_OPTS", []string{sink, path("*", "/metrics/prometheus")}, []string{"/metrics/prometheus"}, 8081},
 		{"connect", sparkenv.Connect, settings.MetricsPrometheus, nil, sparkenv.ConnectOpts,
-			[]string{"-Dspark.ui.prometheus.enabled=true", sink}, []string{"/metrics/prometheus", "/metrics/executors/prometheus"}, 4040},
+			[]string{"-Dspark.ui.prometheus.enabled=true", sink, path("*", "/metrics/prometheus")}, []string{"/metrics/prometheus", "/metrics/executors/prometheus"}, 4040},
 		{"history has no metrics system", sparkenv.History, settings.MetricsPrometheus, nil, sparkenv.HistoryOpts, nil, nil, 0},
 		{"off", sparkenv.Master, settings.MetricsOff, nil, "SPARK_MASTER_OPTS", nil, nil, 0},
 		{"the user's sink wins", sparkenv.Worker, settings.MetricsPrometheus,

@@ -101,10 +101,18 @@ func (s *sup) killRest() {
 	}
 }
 
+// killPids SIGKILLs the pids not killed before and counts them.
 func (s *sup) killPids(pids []int) int {
+	if s.killed == nil {
+		s.killed = map[int]bool{}
+	}
 	n := 0
 	for _, p := range pids {
+		if s.killed[p] {
+			continue
+		}
 		if syscall.Kill(p, syscall.SIGKILL) == nil {
+			s.killed[p] = true
 			n++
 		}
 	}

@@ -56,8 +56,10 @@ func TestHistoryServer(t *testing.T) {
 	t.Logf("history server ready after %s: %s", took.Round(time.Second),
 		strings.TrimSpace(e2e.Run(t, "docker", "exec", history, "/usr/local/bin/entrypoint", "ready", "history")))
 
-	// A classic driver in its own container, as the spark user (uid 185,
-	// group 185), with the volume and the two settings a driver needs.
+	// A classic driver in its own container, as the spark user's uid in
+	// group 0 (what the history server's group can read: Spark's files in
+	// an application's log directory take their writer's primary group),
+	// with the volume and the two settings a driver needs.
 	dir := t.TempDir()
 	for _, d := range []string{dir, filepath.Dir(dir)} {
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -69,7 +71,7 @@ func TestHistoryServer(t *testing.T) {
 	}
 	driver := prefix + "-driver"
 	res.Container(driver)
-	out, err := e2e.Try("docker", "run", "--name", driver, "--link", master+":spark-master",
+	out, err := e2e.Try("docker", "run", "--name", driver, "--user", "185:0", "--link", master+":spark-master",
 		"-v", events+":/var/lib/spark/events", "-v", dir+":/job:ro", "snufkin/spark-worker",
 		"spark-submit", "--master", "spark://spark-master:7077",
 		"--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=file:/var/lib/spark/events", "/job/job.py")
@@ -80,7 +82,7 @@ func TestHistoryServer(t *testing.T) {
 	app := match[1]
 	m.OK("job", true)
 	t.Logf("driver ran %s", app)
-	files := e2e.Run(t, "docker", "exec", history, "ls", "-ln", "/var/lib/spark/events")
+	files := e2e.Run(t, "docker", "exec", history, "ls", "-lnR", "/var/lib/spark/events")
 	t.Logf("event logs as the history server (12345:0) sees them:\n%s", files)
 
 	if listed, took := e2e.WaitHistoryLists(t, hostPort, app, true, 2*time.Minute); listed {

@@ -21,7 +21,7 @@ func (b *bed) checkScaleDown(ui string, connect task) string {
 	app, before := b.stagesSoFar(ui, connect)
 	workers := b.running("worker")
 	// Short tasks: a drain ends when the running tasks do, and must within
-	// the stack's ENTRYPOINT_GRACE (25 s) on a loaded machine, where a
+	// the stack's ENTRYPOINT_GRACE (60 s) on a loaded machine, where a
 	// new executor's first task also starts its Python worker.
 	job := startShuffle(t, b.connectURL(connect), 8)
 	busy, _ := e2e.Poll(3*time.Minute, time.Second, func(time.Duration) bool {
