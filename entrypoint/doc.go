@@ -284,7 +284,10 @@
 // rolled event log keeps at most 10 files, older ones compacted
 // (spark.history.fs.eventLog.rolling.maxFilesToRetain=10). The UI and
 // its REST API are on spark.history.ui.port (default 18080); entrypoint
-// ready history asks /api/v1/applications.
+// ready history asks /api/v1/applications. Its /tmp must allow exec (a
+// tmpfs there: --tmpfs /tmp:exec): Spark 4 compresses event logs with
+// zstd, whose native library is extracted to java.io.tmpdir and mapped,
+// and with a noexec /tmp the server lists nothing.
 //
 // # Classic drivers outside the cluster
 //

@@ -38,8 +38,10 @@ func TestHistoryServer(t *testing.T) {
 	e2e.Run(t, "docker", "run", "-d", "--name", master, "-p", "127.0.0.1::8080", "snufkin/spark-master")
 	e2e.Run(t, "docker", "run", "-d", "--name", worker, "--link", master+":spark-master", "snufkin/spark-worker")
 	// The history server as OpenShift runs it: no passwd entry, group 0,
-	// nothing writable but its tmpfs and the volume.
-	e2e.Run(t, "docker", "run", "-d", "--name", history, "--user", "12345:0", "--read-only", "--tmpfs", "/tmp",
+	// nothing writable but its tmpfs and the volume. The tmpfs must allow
+	// exec (Docker's default is noexec): Spark 4 compresses event logs with
+	// zstd, whose JNI library zstd-jni extracts to java.io.tmpdir and maps.
+	e2e.Run(t, "docker", "run", "-d", "--name", history, "--user", "12345:0", "--read-only", "--tmpfs", "/tmp:exec",
 		"-v", events+":/var/lib/spark/events", "-p", "127.0.0.1::18080", "snufkin/spark-master", "history")
 	e2e.RequireAlive(t, m, e2e.Published(t, master, "8080/tcp"), 1, 4*time.Minute)
 	m.Set("discovery", "ok")
