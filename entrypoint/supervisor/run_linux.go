@@ -59,11 +59,11 @@ type sup struct {
 	phase       phase
 	deadline    time.Time
 	deadlineSet bool
-	termSent    bool          // SIGTERM sent to what was left after the workload exited
+	termSent    bool // SIGTERM sent to what was left after the workload exited
 	// killed are the pids already sent SIGKILL: a dying process stays
 	// listed (and killable) until it is reaped, and counting it again made
 	// "killed late processes" repeat for the same processes.
-	killed map[int]bool
+	killed      map[int]bool
 	drainDone   chan bool     // the drain's wait is over: whether it is complete
 	drained     bool          // SIGTERM followed a complete drain
 	stop        <-chan string // Config.Stop until it has fired
