@@ -117,9 +117,7 @@ func planConnect(p *Plan, node *sparkenv.Node, env []string, m machine, cv *conn
 			p.Warnings = append(p.Warnings, "connect: no address of this container found; the driver advertises Spark's choice")
 		}
 	}
-	for _, o := range connectJavaDefaults {
-		env = sparkenv.AddJavaOption(env, sparkenv.ConnectOpts, o.key, o.value)
-	}
+	env = addJavaOptions(env, sparkenv.ConnectOpts, connectJavaDefaults)
 	if !cv.Token {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("connect: no %s: anyone who can reach port %d can run code on this cluster", tokenVar, cv.Port))
 	}
@@ -193,17 +191,4 @@ func connectProperties(secret string, uid, gid int) (string, func(), error) {
 		return "", nil, fmt.Errorf("connect: the driver's properties file: %w", err)
 	}
 	return file, cleanup, nil
-}
-
-// ownOptsOf is the variable of the -D options only role's JVM reads: the
-// Connect server's or the history server's; "" for the standalone
-// daemons, whose variables every role lists.
-func ownOptsOf(role sparkenv.Role) string {
-	switch role {
-	case sparkenv.Connect:
-		return sparkenv.ConnectOpts
-	case sparkenv.History:
-		return sparkenv.HistoryOpts
-	}
-	return ""
 }

@@ -74,10 +74,7 @@ func planHistory(p *Plan, node *sparkenv.Node, env []string, s settings.Settings
 	} else {
 		p.Warnings = append(p.Warnings, "history: ENTRYPOINT_EVENT_LOG=off and no spark.history.fs.logDirectory in "+sparkenv.HistoryOpts+": spark reads its default, file:/tmp/spark-events")
 	}
-	for _, o := range historyJavaDefaults {
-		env = sparkenv.AddJavaOption(env, sparkenv.HistoryOpts, o.key, o.value)
-	}
-	return env
+	return addJavaOptions(env, sparkenv.HistoryOpts, historyJavaDefaults)
 }
 
 // connectEventLog makes the Connect server write its event log to the
@@ -92,9 +89,7 @@ func connectEventLog(p *Plan, env []string, s settings.Settings) []string {
 	if !eventLogOn(s) {
 		return env
 	}
-	for _, o := range connectEventLogOptions(s.EventLog) {
-		env = sparkenv.AddJavaOption(env, sparkenv.ConnectOpts, o.key, o.value)
-	}
+	env = addJavaOptions(env, sparkenv.ConnectOpts, connectEventLogOptions(s.EventLog))
 	p.EventLog = &eventLogView{Dir: s.EventLog, Source: "ENTRYPOINT_EVENT_LOG", Writes: true}
 	p.eventLogDir = s.EventLog
 	return env

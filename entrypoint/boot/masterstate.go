@@ -44,6 +44,15 @@ func masterStateOptions(dir string) []javaOption {
 
 type javaOption struct{ key, value string }
 
+// addJavaOptions adds each of opts to the JVM options variable name,
+// unless the variable already sets it (sparkenv.AddJavaOption).
+func addJavaOptions(env []string, name string, opts []javaOption) []string {
+	for _, o := range opts {
+		env = sparkenv.AddJavaOption(env, name, o.key, o.value)
+	}
+	return env
+}
+
 // masterStateDir is the directory the master keeps its state in: the
 // user's spark.deploy.recoveryDirectory in SPARK_MASTER_OPTS, else the
 // setting; "" when ENTRYPOINT_MASTER_STATE is off or the user has chosen a

@@ -41,21 +41,21 @@ func planMetrics(p *Plan, role sparkenv.Role, env []string, s settings.Settings,
 	if s.Metrics != settings.MetricsPrometheus {
 		return env
 	}
-	var opts string
+	opts := optsOf(role)
 	var paths []string
-	// instances are the metrics instances of this JVM, with their paths.
-	instances := [][2]string{{"*", "/metrics/prometheus"}}
+	// The sink's class, and its path for each metrics instance of this JVM.
+	sink := []javaOption{{prometheusSinkKey, prometheusSinkClass}, {prometheusPathKey("*"), "/metrics/prometheus"}}
 	switch role {
 	case sparkenv.Master:
-		opts, paths = "SPARK_MASTER_OPTS", []string{"/metrics/master/prometheus", "/metrics/applications/prometheus"}
-		instances = [][2]string{{"master", paths[0]}, {"applications", paths[1]}}
+		paths = []string{"/metrics/master/prometheus", "/metrics/applications/prometheus"}
+		sink = []javaOption{sink[0], {prometheusPathKey("master"), paths[0]}, {prometheusPathKey("applications"), paths[1]}}
 	case sparkenv.Worker:
-		opts, paths = "SPARK_WORKER_OPTS", []string{"/metrics/prometheus"}
+		paths = []string{"/metrics/prometheus"}
 	case sparkenv.Connect:
 		if uiPort == 0 {
 			uiPort = 4040 // spark.ui.port
 		}
-		opts, paths = sparkenv.ConnectOpts, []string{"/metrics/prometheus", "/metrics/executors/prometheus"}
+		paths = []string{"/metrics/prometheus", "/metrics/executors/prometheus"}
 		env = sparkenv.AddJavaOption(env, opts, "spark.ui.prometheus.enabled", "true")
 	default:
 		return env
@@ -64,10 +64,7 @@ func planMetrics(p *Plan, role sparkenv.Role, env []string, s settings.Settings,
 		// The user's own sink.
 		return env
 	}
-	env = sparkenv.AddJavaOption(env, opts, prometheusSinkKey, prometheusSinkClass)
-	for _, in := range instances {
-		env = sparkenv.AddJavaOption(env, opts, prometheusPathKey(in[0]), in[1])
-	}
+	env = addJavaOptions(env, opts, sink)
 	p.Metrics = &metricsView{Format: "prometheus", Port: uiPort, Paths: paths}
 	return env
 }

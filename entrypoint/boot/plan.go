@@ -130,9 +130,7 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 			}
 		}
 		if p.MasterState = masterStateDir(s.MasterState, env); p.MasterState != "" {
-			for _, o := range masterStateOptions(p.MasterState) {
-				env = sparkenv.AddJavaOption(env, "SPARK_MASTER_OPTS", o.key, o.value)
-			}
+			env = addJavaOptions(env, optsOf(role), masterStateOptions(p.MasterState))
 		}
 	case sparkenv.Connect:
 		env = planConnect(&p, &node, env, m, cv)
@@ -173,13 +171,17 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 		p.Warnings = append(p.Warnings, warnings...)
 		d := planDrain(env, node.WebUIPort)
 		p.Decommission = &d
-		for _, o := range workerJavaDefaults {
-			env = sparkenv.AddJavaOption(env, "SPARK_WORKER_OPTS", o.key, o.value)
-		}
+		env = addJavaOptions(env, optsOf(role), workerJavaDefaults)
 	}
 	env = planMetrics(&p, role, env, s, node.WebUIPort)
 	env = planUIProxy(&p, role, env, s)
-	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", ownOptsOf(role)} {
+	// Every role lists the daemons' variables; only the Connect server's
+	// and the history server's JVMs read their own.
+	names := []string{optsOf(sparkenv.Master), optsOf(sparkenv.Worker)}
+	if role == sparkenv.Connect || role == sparkenv.History {
+		names = append(names, optsOf(role))
+	}
+	for _, name := range names {
 		for _, f := range strings.Fields(sparkenv.Get(env, name)) {
 			if k, v, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "="); ok && strings.HasPrefix(f, "-D") && !sparkenv.SecretKey(k) {
 				p.JavaOptions[k] = v
@@ -210,6 +212,24 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	}
 	p.Env = env
 	return p, nil
+}
+
+// optsOf is the variable of role's own JVM options, the -D settings Spark
+// reads there: Spark's launcher gives the master SPARK_MASTER_OPTS, the
+// worker SPARK_WORKER_OPTS and the history server SPARK_HISTORY_OPTS, and
+// spark-submit gives the Connect server's JVM SPARK_SUBMIT_OPTS.
+func optsOf(role sparkenv.Role) string {
+	switch role {
+	case sparkenv.Master:
+		return "SPARK_MASTER_OPTS"
+	case sparkenv.Worker:
+		return "SPARK_WORKER_OPTS"
+	case sparkenv.Connect:
+		return sparkenv.ConnectOpts
+	case sparkenv.History:
+		return sparkenv.HistoryOpts
+	}
+	return ""
 }
 
 // workerJavaDefaults are the worker JVM options the entrypoint adds unless

@@ -30,17 +30,10 @@ func planUIProxy(p *Plan, role sparkenv.Role, env []string, s settings.Settings)
 	if s.UIProxy == settings.UIProxyOff || s.UIProxy == "" {
 		return env
 	}
-	var opts string
-	switch role {
-	case sparkenv.Master:
-		opts = "SPARK_MASTER_OPTS"
-	case sparkenv.Worker:
-		opts = "SPARK_WORKER_OPTS"
-	case sparkenv.Connect:
-		opts = sparkenv.ConnectOpts
-	default:
+	if role != sparkenv.Master && role != sparkenv.Worker && role != sparkenv.Connect {
 		return env
 	}
+	opts := optsOf(role)
 	env = sparkenv.AddJavaOption(env, opts, "spark.ui.reverseProxy", "true")
 	v := &uiProxyView{}
 	if s.UIProxy != settings.UIProxyOn {
