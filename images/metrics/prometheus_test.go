@@ -7,9 +7,7 @@
 package metrics_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -96,12 +94,6 @@ func TestPrometheusScrape(t *testing.T) {
 // query asks Prometheus's HTTP API for an instant vector of one sample and
 // returns its value.
 func query(api, q string) (string, error) {
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(api + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -110,7 +102,7 @@ func query(api, q string) (string, error) {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+	if err := e2e.GetJSON(api+"/api/v1/query?query="+url.QueryEscape(q), &r); err != nil {
 		return "", err
 	}
 	if r.Status != "success" || len(r.Data.Result) != 1 || len(r.Data.Result[0].Value) != 2 {

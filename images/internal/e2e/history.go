@@ -3,9 +3,6 @@ package e2e
 // The history server's REST API as the tests read it.
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"testing"
 	"time"
 )
@@ -21,18 +18,9 @@ type HistoryApp struct {
 
 // HistoryApps reads the history server's applications at hostPort.
 func HistoryApps(hostPort string) ([]HistoryApp, error) {
-	url := "http://" + hostPort + "/api/v1/applications"
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
 	var apps []HistoryApp
-	return apps, json.NewDecoder(resp.Body).Decode(&apps)
+	err := GetJSON("http://"+hostPort+"/api/v1/applications", &apps)
+	return apps, err
 }
 
 // WaitHistoryLists waits until the history server at hostPort lists app,

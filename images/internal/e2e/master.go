@@ -3,9 +3,7 @@ package e2e
 // The master's /json/ as the tests read it.
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -60,20 +58,9 @@ func GetMasterState(uiPort string) (MasterJSON, error) {
 	if !strings.Contains(addr, ":") {
 		addr = "127.0.0.1:" + addr
 	}
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://" + addr + "/json/")
-	if err != nil {
-		return MasterJSON{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return MasterJSON{}, fmt.Errorf("master /json/: %s", resp.Status)
-	}
 	var s MasterJSON
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		return MasterJSON{}, fmt.Errorf("master /json/: %w", err)
-	}
-	return s, nil
+	err := GetJSON("http://"+addr+"/json/", &s)
+	return s, err
 }
 
 // MasterState is GetMasterState, fatal on error.
