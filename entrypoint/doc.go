@@ -21,6 +21,7 @@
 //	entrypoint -- CMD [ARG...]   supervise CMD as a plain init, as the container's user (root unless
 //	                             docker run --user): no discovery, no /etc changes
 //	entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
+//	entrypoint ui-token [TTL]    print a token for the web UIs, valid for TTL (default 1h); see UI tokens
 //	entrypoint ready [ROLE]      exit 0 when this master is ALIVE, this worker is listed ALIVE by its
 //	                             master, or this Connect server's port accepts and its master lists its
 //	                             application RUNNING, or this history server's REST API lists its
@@ -79,6 +80,11 @@
 //	                          master, the workers and the Connect server; a URL or path also sets
 //	                          spark.ui.reverseProxyUrl, where a front proxy serves the master's UI): the master's UI
 //	                          relays every worker's and application's UI under /proxy/ID/; see One UI entry
+//	ENTRYPOINT_UI_AUTH        auto (default): with a key (SPARK_UI_KEY, or one derived from SPARK_AUTH_SECRET)
+//	                          every web UI the images start answers only requests with a token; off: they stay
+//	                          open; see UI tokens
+//	ENTRYPOINT_UI_KILL        true: keep the kill links of the master's and the Connect server's UIs
+//	                          (spark.ui.killEnabled; default false: off)
 //	ENTRYPOINT_CLASS_ARCHIVE  the directory of the master's and worker's class-data archives, master.jsa and
 //	                          worker.jsa (default /usr/local/lib/spark-cds; off: start the JVMs without); see below
 //	ENTRYPOINT_FIX_ETC        false: never write /etc/hosts or /etc/resolv.conf (default true)
@@ -138,6 +144,9 @@
 //	                          _SPARK_AUTH_SECRET (never on its command line); a master's REST server is
 //	                          turned off (it has no authentication). Drivers need the same secret.
 //	SPARK_AUTH_SECRET_FILE    the same, read from a file (a Kubernetes or ECS secret); not both
+//	SPARK_UI_KEY              the web UIs' key, base64url of at least 32 bytes (JWSFilter's secretKey; default:
+//	                          derived from SPARK_AUTH_SECRET); never on a command line; see UI tokens
+//	SPARK_UI_KEY_FILE         the same, read from a file (a Kubernetes or ECS secret); not both
 //	SPARK_RPC_ENCRYPTION      true: AES-based RPC encryption (spark.network.crypto.enabled); needs the secret
 //	SPARK_HISTORY_OPTS        history: the server JVM's -D options (spark.history.*); see History server
 //	SPARK_SUBMIT_OPTS         connect: the server JVM's -D options, Spark's settings among them:
@@ -438,6 +447,37 @@
 // spark.ui.reverseProxy=true itself. The health checks are unchanged: a
 // worker whose master advertises a front proxy's URL asks the master's own
 // UI, at the master URL's host and port 8080, instead.
+//
+// # UI tokens
+//
+// SPARK_AUTH_SECRET closes Spark's RPC, not its web UIs. With a key
+// (SPARK_UI_KEY, or else one derived from the shared secret, so that every
+// node and every health check agree on it without another secret) the
+// master, the workers, the Connect server's driver and the history server
+// run Spark's org.apache.spark.ui.JWSFilter (spark.ui.filters, Spark 4): a
+// request without "Authorization: Bearer TOKEN", or with a token not
+// signed with the key or expired, gets 403. The key reaches each JVM in a
+// properties file of its own user (--properties-file, which for the
+// daemons also carries spark-defaults.conf), never a command line or a
+// log; Spark's UIs and event logs redact it. Tokens must carry an expiry
+// (requireExpiration). entrypoint ui-token [TTL] prints one, e.g.
+//
+//	curl -H "Authorization: Bearer $(docker exec spark-master entrypoint ui-token)" http://HOST:8080/json/
+//
+// A browser sends it through a header-setting extension or an
+// authenticating proxy in front of the master's UI; the master's reverse
+// proxy (One UI entry) passes the header on to the workers and drivers,
+// which check the same key. A Prometheus server sends a long-lived one
+// (entrypoint ui-token 8760h into its authorization credentials_file).
+// ready, doctor and a worker's drain sign their own requests. A driver
+// started by hand is the user's: its UI (port 4040) takes the filter
+// from the user's conf, spark.ui.filters and
+// spark.org.apache.spark.ui.JWSFilter.param.secretKey in a properties file.
+// Spark 3.5 has no JWSFilter: its UIs stay open, and the start says so;
+// publish none of their ports, or put an authenticating proxy in front.
+// Apart from the key, the master's and the Connect server's kill links
+// (spark.ui.killEnabled) are off unless ENTRYPOINT_UI_KILL=true. explain
+// shows all of it under "ui_auth", without the key.
 //
 // # Doctor
 //

@@ -49,6 +49,7 @@ const Usage = `usage:
                                JVMs' environment, supervised (no discovery, no /etc changes)
   entrypoint -- CMD [ARG...]   supervise CMD as an init, as the container's user (root: -- bash)
   entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
+  entrypoint ui-token [TTL]    print a token for the web UIs, valid for TTL (default 1h)
   entrypoint ambassador        forward TCP connections to the master
   entrypoint ready [ROLE]      exit 0 when this master is ALIVE / this worker is ALIVE at its master /
                                this Connect server accepts and its application RUNS at its master /
@@ -128,6 +129,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return driverConfCommand(args[1:], s, stdout)
 	case "version":
 		return versionCommand(args[1:], stdout)
+	case "ui-token":
+		return uiTokenCommand(args[1:], os.Environ(), stdout)
 	case "class-archive":
 		if len(args) != 2 || args[1] != string(sparkenv.Master) && args[1] != string(sparkenv.Worker) {
 			return fmt.Errorf("%w: class-archive takes master or worker, got %q", ErrUsage, args[1:])
@@ -194,14 +197,18 @@ func startNode(role sparkenv.Role, s settings.Settings, log zerolog.Logger) erro
 	if p.Connect != nil {
 		log.Info().Str("driver_host", p.Node.Host).Str("source", p.Advertise.Source).Int("port", p.Connect.Port).Bool("token", p.Connect.Token).
 			Msg("spark connect server: executors dial the driver at driver_host, clients connect to port")
-		if p.Auth {
-			file, cleanup, err := connectProperties(sparkenv.Get(p.Env, "_SPARK_AUTH_SECRET"), uid, gid)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			p.Node.PropertiesFile = file
+	}
+	props := p.secretProps
+	if p.Connect != nil && p.Auth {
+		props = append([]javaOption{{"spark.authenticate.secret", sparkenv.Get(p.Env, "_SPARK_AUTH_SECRET")}}, props...)
+	}
+	if body := nodeProperties(p, props); body != nil {
+		file, cleanup, err := writeProperties(body, uid, gid)
+		if err != nil {
+			return err
 		}
+		defer cleanup()
+		p.Node.PropertiesFile = file
 	}
 	// Spark's launcher refuses some settings (an -Xmx in SPARK_WORKER_OPTS):
 	// ask it before /etc is touched, so bad input leaves nothing written.

@@ -83,7 +83,7 @@ func entrypointVersion() string {
 func isSubcommand(a string) bool {
 	switch a {
 	case "--", "master", "worker", "connect", "history", "ambassador", "ready", "explain", "doctor",
-		"driver-conf", "class-archive", "version", "-h", "--help", "help":
+		"driver-conf", "class-archive", "version", "ui-token", "-h", "--help", "help":
 		return true
 	}
 	return false

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
@@ -162,33 +159,4 @@ func routeTo(hostPort string) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("no local address towards %s", hostPort)
 	}
 	return a.Unmap(), nil
-}
-
-// connectProperties writes the driver's secret where spark-submit reads it:
-// a standalone driver must have spark.authenticate.secret in its conf
-// (SecurityManager.initializeAuth requires it outside YARN and Kubernetes,
-// and secret files are refused there), and a -D option would show it in
-// ps. The file is the JVM user's alone, in a directory of its own that
-// the returned cleanup removes.
-func connectProperties(secret string, uid, gid int) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "spark-connect-")
-	if err != nil {
-		return "", nil, fmt.Errorf("connect: the driver's properties file: %w", err)
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	file := filepath.Join(dir, "spark-connect.conf")
-	// Spark reads the file as Java properties, where a backslash escapes.
-	body := "spark.authenticate.secret=" + strings.ReplaceAll(secret, `\`, `\\`) + "\n"
-	err = os.WriteFile(file, []byte(body), 0o600)
-	if err == nil && os.Geteuid() == 0 {
-		err = os.Chown(file, uid, gid)
-		if err == nil {
-			err = os.Chown(dir, uid, gid)
-		}
-	}
-	if err != nil {
-		cleanup()
-		return "", nil, fmt.Errorf("connect: the driver's properties file: %w", err)
-	}
-	return file, cleanup, nil
 }

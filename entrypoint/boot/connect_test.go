@@ -171,27 +171,6 @@ func TestExplainConnectHidesSecrets(t *testing.T) {
 	}
 }
 
-func TestConnectProperties(t *testing.T) {
-	file, cleanup, err := connectProperties(`a\b=c`, os.Getuid(), os.Getgid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(file)
-	if string(b) != "spark.authenticate.secret=a\\\\b=c\n" {
-		t.Errorf("properties = %q", b)
-	}
-	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-	}
-	if fi, _ := os.Stat(filepath.Dir(file)); fi.Mode().Perm() != 0o700 {
-		t.Errorf("directory mode %v, want 0700", fi.Mode().Perm())
-	}
-	cleanup()
-	if _, err := os.Stat(filepath.Dir(file)); !os.IsNotExist(err) {
-		t.Errorf("cleanup left %s: %v", filepath.Dir(file), err)
-	}
-}
-
 // connectServers stands up, on loopback, what ready connect asks: a
 // listening gRPC port, the driver's REST API (application app-1, master
 // spark://127.0.0.1:7077) and the master's /json/, whose body master()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 )
 
@@ -28,7 +27,7 @@ const (
 // the server's application for after, checked every every, after it had
 // listed it at least once; it returns when ctx ends or it has sent.
 func watchConnect(ctx context.Context, env []string, every, after time.Duration, stop chan<- string) {
-	c := &http.Client{Timeout: 3 * time.Second}
+	c := uiClient(env, 3*time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var seen bool

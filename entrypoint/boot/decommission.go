@@ -14,6 +14,7 @@ import (
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
 	"github.com/snufkin/swarming-spark/entrypoint/sparkenv"
 	"github.com/snufkin/swarming-spark/entrypoint/supervisor"
+	"github.com/snufkin/swarming-spark/entrypoint/uitoken"
 )
 
 // decommissionPoll is how often the worker's UI is asked for its executors.
@@ -55,6 +56,9 @@ type drainPlan struct {
 	// leave.
 	Drivers string `json:"drivers,omitempty"`
 	sig     syscall.Signal
+	// key signs the poll's requests when the worker's UI is behind
+	// JWSFilter (planUIAuth).
+	key []byte
 }
 
 // planDrain reads the worker's decommission from SPARK_WORKER_OPTS as the
@@ -107,14 +111,14 @@ func workerDecommission(d drainPlan, poll time.Duration) *supervisor.Drain {
 	url := strings.TrimRight(d.WorkerUI, "/") + "/json/"
 	return &supervisor.Drain{
 		Signal: d.sig,
-		Wait:   func(ctx context.Context) (string, bool) { return waitIdle(ctx, url, poll) },
+		Wait:   func(ctx context.Context) (string, bool) { return waitIdle(ctx, url, d.key, poll) },
 	}
 }
 
-// waitIdle polls url until the worker reports no executors, or ctx ends.
+// waitIdle polls url, with tokens of key if not nil, until the worker reports no executors, or ctx ends.
 // It returns a short word for the log and whether the worker is empty.
-func waitIdle(ctx context.Context, url string, poll time.Duration) (string, bool) {
-	client := &http.Client{Timeout: max(poll, time.Second)}
+func waitIdle(ctx context.Context, url string, key []byte, poll time.Duration) (string, bool) {
+	client := &http.Client{Timeout: max(poll, time.Second), Transport: &uitoken.Transport{Key: key}}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snufkin/swarming-spark/entrypoint/uitoken"
 )
 
 func TestExecutors(t *testing.T) {
@@ -43,8 +45,34 @@ func TestWaitIdleGivesUp(t *testing.T) {
 	srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if got, drained := waitIdle(ctx, url+"/json/", 10*time.Millisecond); got != "timed out" || drained {
+	if got, drained := waitIdle(ctx, url+"/json/", nil, 10*time.Millisecond); got != "timed out" || drained {
 		t.Errorf("waitIdle against a dead worker UI = %q, %v; want timed out, false", got, drained)
+	}
+}
+
+// TestWaitIdleSignsWithKey: a worker UI behind JWSFilter answers 403 to
+// a poll without a token, so only a drain that has the key sees it idle.
+func TestWaitIdleSignsWithKey(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ey") {
+			http.Error(w, "JWT Validate Fail", http.StatusForbidden)
+			return
+		}
+		fmt.Fprint(w, `{"executors":[]}`)
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		key  []byte
+		want string
+	}{
+		{uitoken.Derive("s"), "no executors left"},
+		{nil, "timed out"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		if got, _ := waitIdle(ctx, srv.URL+"/json/", c.key, 10*time.Millisecond); got != c.want {
+			t.Errorf("waitIdle with key %v = %q, want %q", c.key != nil, got, c.want)
+		}
+		cancel()
 	}
 }
 

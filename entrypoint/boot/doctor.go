@@ -125,6 +125,7 @@ func diagnose(ctx context.Context, role sparkenv.Role, s settings.Settings, d do
 	if role == sparkenv.Connect || role == sparkenv.History {
 		fs = append(fs, checkEventLog(role, s, d.uid))
 	}
+	fs = append(fs, checkUIAuth(role, s, env))
 	if role == sparkenv.History {
 		// It needs no master.
 		return fs

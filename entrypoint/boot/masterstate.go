@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/snufkin/swarming-spark/entrypoint/settings"
@@ -61,20 +59,8 @@ func masterStateDir(setting string, env []string) string {
 	if setting == settings.MasterStateOff || setting == "" {
 		return ""
 	}
-	const key = "spark.deploy.recoveryMode"
-	for _, name := range []string{"SPARK_MASTER_OPTS", "SPARK_DAEMON_JAVA_OPTS"} {
-		if strings.Contains(sparkenv.Get(env, name), key) {
-			return ""
-		}
-	}
-	conf := sparkenv.Get(env, "SPARK_CONF_DIR")
-	if conf == "" {
-		conf = filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "conf")
-	}
-	for _, f := range []string{"spark-defaults.conf", "spark-env.sh"} {
-		if b, err := os.ReadFile(filepath.Join(conf, f)); err == nil && strings.Contains(string(b), key) {
-			return ""
-		}
+	if sparkConfSets(env, "spark.deploy.recoveryMode", "SPARK_MASTER_OPTS") {
+		return ""
 	}
 	if dir, ok := sparkenv.JavaOption(env, "SPARK_MASTER_OPTS", "spark.deploy.recoveryDirectory"); ok {
 		return dir

@@ -42,6 +42,7 @@ type Plan struct {
 	EventLog     *eventLogView        `json:"event_log,omitempty"`
 	Metrics      *metricsView         `json:"metrics,omitempty"`
 	UIProxy      *uiProxyView         `json:"ui_proxy,omitempty"`
+	UIAuth       *uiAuthView          `json:"ui_auth,omitempty"`
 	ClassArchive string               `json:"-"`
 	Hosts        []etcfiles.HostEntry `json:"-"`
 	Resolv       *etcfiles.Resolv     `json:"-"`
@@ -59,6 +60,10 @@ type Plan struct {
 	// eventLogDir is the event-log directory the entrypoint prepares
 	// for the JVM's user before it starts (ENTRYPOINT_EVENT_LOG).
 	eventLogDir string
+	// uiKey is the web UIs' key (planUIAuth); secretProps are the Spark
+	// settings that go to the JVM's properties file, off its command line.
+	uiKey       []byte
+	secretProps []javaOption
 }
 
 // plan works out the node's command, environment and user. Only a worker
@@ -83,6 +88,10 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	node := sparkenv.Node{Role: role, SparkHome: sparkenv.Get(env, "SPARK_HOME")}
 	// Settings that are wrong end the start before discovery waits.
 	if env, p.Auth, err = authEnv(role, env); err != nil {
+		return p, err
+	}
+	var keySource string
+	if p.uiKey, keySource, env, err = uiKeyOf(env); err != nil {
 		return p, err
 	}
 	var cv *connectView
@@ -175,6 +184,10 @@ func planOn(ctx context.Context, role sparkenv.Role, s settings.Settings, m mach
 	}
 	env = planMetrics(&p, role, env, s, node.WebUIPort)
 	env = planUIProxy(&p, role, env, s)
+	env, p.secretProps = planUIAuth(&p, role, env, s, p.uiKey, keySource)
+	if p.Decommission != nil {
+		p.Decommission.key = p.uiKey
+	}
 	// Every role lists the daemons' variables; only the Connect server's
 	// and the history server's JVMs read their own.
 	names := []string{optsOf(sparkenv.Master), optsOf(sparkenv.Worker)}

@@ -26,7 +26,7 @@ var ErrNotReady = errors.New("not ready")
 // stays set after a disconnect, so it proves nothing: JsonProtocol's worker state).
 func ready(role sparkenv.Role, w io.Writer) error {
 	env := os.Environ()
-	c := &http.Client{Timeout: 3 * time.Second}
+	c := uiClient(env, 3*time.Second)
 	if role == "" {
 		var err error
 		if role, err = runningRole(); err != nil {

@@ -51,6 +51,8 @@ type Settings struct {
 	EventLog      string        `split_words:"true" default:"/var/lib/spark/events"`
 	Metrics       string        `default:"prometheus"`
 	UIProxy       string        `split_words:"true" default:"off"`
+	UIAuth        string        `split_words:"true" default:"auto"`
+	UIKill        bool          `split_words:"true" default:"false"`
 	ClassArchive  string        `split_words:"true" default:"/usr/local/lib/spark-cds"`
 	ExecutorPorts PortRange     `split_words:"true"`
 
@@ -77,6 +79,13 @@ const (
 const (
 	UIProxyOff = "off"
 	UIProxyOn  = "on"
+)
+
+// The ENTRYPOINT_UI_AUTH values: auto protects the web UIs whenever a key
+// is known (SPARK_UI_KEY, or one derived from SPARK_AUTH_SECRET).
+const (
+	UIAuthAuto = "auto"
+	UIAuthOff  = "off"
 )
 
 // ClassArchiveOff is the ENTRYPOINT_CLASS_ARCHIVE value that starts the
@@ -206,6 +215,9 @@ func (s Settings) validate() error {
 	}
 	if err := checkUIProxy(s.UIProxy); err != nil {
 		return fmt.Errorf("%w: ENTRYPOINT_UI_PROXY=%q: %w", ErrInvalid, s.UIProxy, err)
+	}
+	if s.UIAuth != UIAuthAuto && s.UIAuth != UIAuthOff {
+		return fmt.Errorf("%w: ENTRYPOINT_UI_AUTH=%q: want auto or off", ErrInvalid, s.UIAuth)
 	}
 	if s.EventLog != EventLogOff && !filepath.IsAbs(s.EventLog) {
 		return fmt.Errorf("%w: ENTRYPOINT_EVENT_LOG=%q: want an absolute directory or off", ErrInvalid, s.EventLog)

@@ -24,7 +24,7 @@ func environ(env map[string]string) []string {
 // ENTRYPOINT_* variables.
 var defaults = Settings{LogLevel: "info", LogFormat: "auto", Grace: 8 * time.Second, User: "spark",
 	Discovery: "auto", MasterWait: 5 * time.Minute, FixEtc: true, MasterState: "/var/lib/spark/master",
-	EventLog: "/var/lib/spark/events", Metrics: "prometheus", UIProxy: "off",
+	EventLog: "/var/lib/spark/events", Metrics: "prometheus", UIProxy: "off", UIAuth: "auto",
 	ClassArchive: "/usr/local/lib/spark-cds", AmbassadorListen: ":7077"}
 
 // TestLoad compares whole values (reflect.DeepEqual), so a field added to
@@ -64,6 +64,8 @@ func TestLoad(t *testing.T) {
 			"ENTRYPOINT_EVENT_LOG":         "off",
 			"ENTRYPOINT_METRICS":           "off",
 			"ENTRYPOINT_UI_PROXY":          "https://spark.example.com/cluster1",
+			"ENTRYPOINT_UI_AUTH":           "off",
+			"ENTRYPOINT_UI_KILL":           "true",
 			"ENTRYPOINT_CLASS_ARCHIVE":     "/cds",
 			"ENTRYPOINT_AMBASSADOR_LISTEN": "127.0.0.1:7078",
 			"ENTRYPOINT_AMBASSADOR_TARGET": "spark-master:7077",
@@ -83,6 +85,8 @@ func TestLoad(t *testing.T) {
 			s.EventLog = EventLogOff
 			s.Metrics = MetricsOff
 			s.UIProxy = "https://spark.example.com/cluster1"
+			s.UIAuth = UIAuthOff
+			s.UIKill = true
 			s.ClassArchive = "/cds"
 			s.AmbassadorListen = "127.0.0.1:7078"
 			s.AmbassadorTarget = "spark-master:7077"
@@ -141,6 +145,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"ui proxy scheme", "ENTRYPOINT_UI_PROXY", "ftp://host/", `ENTRYPOINT_UI_PROXY="ftp://host/"`},
 		{"ui proxy no host", "ENTRYPOINT_UI_PROXY", "http:///x", `ENTRYPOINT_UI_PROXY="http:///x"`},
 		{"ui proxy path spark refuses", "ENTRYPOINT_UI_PROXY", "/spark/proxy", `contains proxy or history`},
+		{"ui auth word", "ENTRYPOINT_UI_AUTH", "on", `ENTRYPOINT_UI_AUTH="on": want auto or off`},
+		{"ui kill not a bool", "ENTRYPOINT_UI_KILL", "maybe", `ENTRYPOINT_UI_KILL`},
 		{"executor ports not a number", "ENTRYPOINT_EXECUTOR_PORTS", "7100:7103", `ENTRYPOINT_EXECUTOR_PORTS="7100:7103"`},
 		{"executor ports open range", "ENTRYPOINT_EXECUTOR_PORTS", "7100-", `ENTRYPOINT_EXECUTOR_PORTS="7100-"`},
 		{"executor ports reversed", "ENTRYPOINT_EXECUTOR_PORTS", "7103-7100", `ENTRYPOINT_EXECUTOR_PORTS="7103-7100"`},

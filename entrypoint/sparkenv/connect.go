@@ -1,11 +1,13 @@
 package sparkenv
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Classes of the Spark Connect server and of spark-submit, which starts it
@@ -69,6 +71,28 @@ func HasConnect(home string) bool {
 	jars, _ := filepath.Glob(filepath.Join(home, "jars", "spark-connect_*.jar"))
 	for _, j := range jars {
 		if fi, err := os.Stat(j); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// JWSFilter is Spark 4's servlet filter that lets into a web UI only
+// requests that carry a token signed with its key.
+const JWSFilter = "org.apache.spark.ui.JWSFilter"
+
+// HasJWSFilter reports whether Spark under home ships JWSFilter: its class
+// in the spark-core jar (Spark 4 has it, 3.5 does not).
+func HasJWSFilter(home string) bool {
+	jars, _ := filepath.Glob(filepath.Join(home, "jars", "spark-core_*.jar"))
+	for _, j := range jars {
+		z, err := zip.OpenReader(j)
+		if err != nil {
+			continue
+		}
+		_, err = z.Open(strings.ReplaceAll(JWSFilter, ".", "/") + ".class")
+		z.Close()
+		if err == nil {
 			return true
 		}
 	}

@@ -205,8 +205,10 @@ type Node struct {
 	Port      int    // master RPC port (--port); 0 = 7077 for a master, random for a worker
 	WebUIPort int    // --webui-port; 0 = 8080 / 8081
 	MasterURL string // worker and connect: spark://host:port[,host:port]
-	// PropertiesFile is connect's --properties-file: the Spark settings
-	// that must not show on a command line (the driver's secret).
+	// PropertiesFile is the JVM's --properties-file: the Spark settings
+	// that must not show on a command line (the driver's secret, the web
+	// UIs' key). It replaces spark-defaults.conf for the daemons, which read
+	// one file or the other.
 	PropertiesFile string
 }
 
@@ -245,7 +247,7 @@ func (n Node) Argv() ([]string, error) {
 		if n.Host != "" {
 			argv = append(argv, "--host", n.Host)
 		}
-		return append(argv, "--port", strconv.Itoa(port), "--webui-port", strconv.Itoa(ui)), nil
+		return append(n.propertiesArgs(argv), "--port", strconv.Itoa(port), "--webui-port", strconv.Itoa(ui)), nil
 	case Worker:
 		if n.MasterURL == "" {
 			return nil, errors.New("worker needs a master url")
@@ -261,14 +263,23 @@ func (n Node) Argv() ([]string, error) {
 		if n.Port != 0 {
 			argv = append(argv, "--port", strconv.Itoa(n.Port))
 		}
-		return append(argv, n.MasterURL), nil
+		return append(n.propertiesArgs(argv), n.MasterURL), nil
 	case Connect:
 		return n.connectArgv(argv)
 	case History:
 		// HistoryServerArguments takes only --properties-file.
-		return append(argv, HistoryClass), nil
+		return n.propertiesArgs(append(argv, HistoryClass)), nil
 	}
 	return nil, fmt.Errorf("unknown role %q", n.Role)
+}
+
+// propertiesArgs adds a daemon's --properties-file, when it has one
+// (MasterArguments, WorkerArguments and HistoryServerArguments take it).
+func (n Node) propertiesArgs(argv []string) []string {
+	if n.PropertiesFile == "" {
+		return argv
+	}
+	return append(argv, "--properties-file", n.PropertiesFile)
 }
 
 // AddJavaOption appends -Dkey=value to the *_OPTS variable name in env

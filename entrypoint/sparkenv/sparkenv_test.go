@@ -96,6 +96,12 @@ func TestArgv(t *testing.T) {
 			"bash /s/bin/spark-class org.apache.spark.deploy.worker.Worker --webui-port 8081 spark://spark-master:7077"},
 		{"worker host and port", Node{Role: Worker, Host: "10.0.0.5", Port: 7078, WebUIPort: 9091, MasterURL: "spark://a:1,b:2"},
 			"bash /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker --webui-port 9091 --host 10.0.0.5 --port 7078 spark://a:1,b:2"},
+		{"master with a properties file", Node{Role: Master, PropertiesFile: "/tmp/p/spark.conf"},
+			"bash /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master --properties-file /tmp/p/spark.conf --port 7077 --webui-port 8080"},
+		{"worker with a properties file", Node{Role: Worker, PropertiesFile: "/tmp/p/spark.conf", MasterURL: "spark://m:7077"},
+			"bash /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker --webui-port 8081 --properties-file /tmp/p/spark.conf spark://m:7077"},
+		{"history with a properties file", Node{Role: History, PropertiesFile: "/tmp/p/spark.conf"},
+			"bash /opt/spark/bin/spark-class org.apache.spark.deploy.history.HistoryServer --properties-file /tmp/p/spark.conf"},
 	}
 	for _, tt := range tests {
 		got, err := tt.node.Argv()
