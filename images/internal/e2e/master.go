@@ -54,12 +54,17 @@ func Offers(t *testing.T, s MasterJSON, cores, memoryMiB int) string {
 // GetMasterState reads the master's /json/ at uiPort, a port on the
 // loopback or HOST:PORT.
 func GetMasterState(uiPort string) (MasterJSON, error) {
+	return GetMasterStateWith(uiPort, "")
+}
+
+// GetMasterStateWith is GetMasterState with a bearer token ("": none).
+func GetMasterStateWith(uiPort, token string) (MasterJSON, error) {
 	addr := uiPort
 	if !strings.Contains(addr, ":") {
 		addr = "127.0.0.1:" + addr
 	}
 	var s MasterJSON
-	err := GetJSON("http://"+addr+"/json/", &s)
+	err := GetJSONWith("http://"+addr+"/json/", token, &s)
 	return s, err
 }
 
@@ -77,10 +82,16 @@ func MasterState(t *testing.T, uiPort string) MasterJSON {
 // want workers are ALIVE or timeout passes, and returns the last state.
 func WaitAlive(t *testing.T, uiPort string, want int, timeout time.Duration) (MasterJSON, time.Duration) {
 	t.Helper()
+	return WaitAliveWith(t, uiPort, "", want, timeout)
+}
+
+// WaitAliveWith is WaitAlive with a bearer token ("": none).
+func WaitAliveWith(t *testing.T, uiPort, token string, want int, timeout time.Duration) (MasterJSON, time.Duration) {
+	t.Helper()
 	var s MasterJSON
 	var err error
 	_, took := Poll(timeout, time.Second, func(time.Duration) bool {
-		s, err = GetMasterState(uiPort)
+		s, err = GetMasterStateWith(uiPort, token)
 		return err == nil && s.Alive() >= want
 	})
 	if err != nil {

@@ -4,11 +4,9 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // CheckUIProxy opens, through the master's published UI port only, every
@@ -17,17 +15,14 @@ import (
 // the matrix value.
 func CheckUIProxy(t *testing.T, uiPort string, ids []string) string {
 	t.Helper()
-	base := "http://127.0.0.1:" + uiPort
-	c := http.Client{Timeout: 10 * time.Second}
-	get := func(path string) (int, string, error) {
-		resp, err := c.Get(base + path)
-		if err != nil {
-			return 0, "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-		return resp.StatusCode, string(b), err
-	}
+	return CheckUIProxyWith(t, uiPort, "", ids)
+}
+
+// CheckUIProxyWith is CheckUIProxy with a bearer token ("": none), which
+// the master's proxy passes on to the workers and drivers.
+func CheckUIProxyWith(t *testing.T, uiPort, token string, ids []string) string {
+	t.Helper()
+	get := func(path string) (int, string, error) { return Fetch("http://127.0.0.1:"+uiPort+path, token) }
 	_, page, err := get("/")
 	if err != nil {
 		t.Errorf("master UI: %v", err)
