@@ -32,7 +32,7 @@ images: base ## build the static entrypoint and snufkin/spark-master, snufkin/sp
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
-.PHONY: images-35 images-trixie bench-cluster soak
+.PHONY: images-35 images-trixie images-s3 bench-cluster soak
 images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_35) DEBIAN_SUITE=bookworm BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
@@ -42,6 +42,13 @@ images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in
 images-trixie: host ## the two images of the default line on Debian trixie too (Python 3.13, Java 21; that tag only)
 	@SPARK_VERSION=$(SPARK_VERSION_DEFAULT) DEBIAN_SUITE=trixie BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie bash scripts/build-base.sh
 	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie $(SPARK_VERSION_DEFAULT)-trixie
+
+# The S3A build option: the base with hadoop-aws (the version of Spark's
+# hadoop-client-api jar) and the jars its POM names, and the two images on
+# it tagged :$(TAG)-s3 only.
+images-s3: base ## the two images with Hadoop's S3A connector (s3a://), tagged VERSION-s3 (SPARK_VERSION picks the line)
+	@bash scripts/build-s3-base.sh $(BASE_IMAGE) $(BASE_IMAGE)-s3
+	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE)-s3 $(TAG)-s3
 
 soak: images ## 50 short applications in a row against one cluster: every result checked, the daemons' memory and descriptors and the worker's directory after the first and the last
 	@bash scripts/soak.sh 50
@@ -69,7 +76,7 @@ check: ## gofmt, go vet, staticcheck, and the build on a developer's Mac (the su
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
-test: check images images-35 images-trixie ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
+test: check images images-35 images-trixie images-s3 ## everything: checks, unit, PID-1, fuzz seeds and end-to-end tests (one package at a time: the e2e clusters share 2 cores), then every fuzz target for 5s
 	@bash scripts/cluster.sh venv
 	@bash scripts/gotest.sh -race -count=1 -p 1 -timeout 45m ./...
 	@bash scripts/fuzz.sh 5s

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Makes this machine able to build and run the images: Debian's Docker
 # engine, docker-compose 1.x, mmdebstrap for the base image, and the tools
-# the tests compare with or run (tini, dumb-init, dnsmasq, unshare). Installs
+# the tests compare with or run (tini, dumb-init, dnsmasq, unshare), and
+# Maven for the S3A jars. Installs
 # only what is missing, then starts dockerd unless one already answers.
 set -euo pipefail
 
 pkgs=(docker.io docker-compose mmdebstrap dnsmasq-base tini dumb-init iproute2 util-linux procps curl libcap2-bin)
+# Maven resolves hadoop-aws and the jars its POM names (make images-s3).
+command -v mvn >/dev/null || pkgs+=(maven)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -78,3 +78,12 @@ func Stop(t *testing.T, ids []string) bool {
 	t.Logf("stopped %d containers in %s", len(ids), time.Since(start).Round(100*time.Millisecond))
 	return ExitCodes(t, ids)
 }
+
+// Exposures is everything of container a secret must not show in, by
+// name: its log, explain of role, and every process's command line.
+func Exposures(container, role string) map[string]string {
+	logs, _ := Try("docker", "logs", container)
+	explain, _ := Try("docker", "exec", container, "/usr/local/bin/entrypoint", "explain", role)
+	cmdlines, _ := Try("docker", "exec", container, "bash", "-c", `for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f"; echo; done`)
+	return map[string]string{"logs": logs, "explain": explain, "command lines": cmdlines}
+}
