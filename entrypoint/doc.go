@@ -504,6 +504,9 @@
 //	         after etc: it needs no master)
 //	decommission  worker: warn when a stop cannot drain the worker (SPARK_WORKER_OPTS turns it off or
 //	         names a signal that is none), with what the drivers must set
+//	ui-auth  who can use the node's web UI: ok with the filter or without a key; warn when a key is
+//	         set but the UI stays open (Spark 3.5, ENTRYPOINT_UI_AUTH=off, the user's own filter);
+//	         FAIL for a malformed SPARK_UI_KEY
 //	clock    FAIL when the HTTP Date header of the master's web UI (SPARK_MASTER_WEBUI_PORT,
 //	         default 8080) is more than 5s from this container's clock
 //

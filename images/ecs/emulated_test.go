@@ -196,6 +196,7 @@ func TestECSEmulated(t *testing.T) {
 		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect.pause, grpcPort), token, e2e.Workers)
 	}
 	m.OK("connect", connectOK)
+	m.Set("history", historyListsConnect(t, connect, uiHostPort))
 
 	// The task definitions' health checks, run by Docker as the agent
 	// has it run them.
@@ -225,6 +226,29 @@ func TestECSEmulated(t *testing.T) {
 	}
 	m.OK("stop", stopOK)
 	t.Logf("ecs-emulated path took %s", time.Since(start).Round(time.Second))
+}
+
+// historyListsConnect: the history server in the Connect server's task
+// lists the server's running application, from the event log on the
+// task's EFS volume (with those of any task it replaced).
+func historyListsConnect(t *testing.T, connect *task, uiHostPort string) string {
+	t.Helper()
+	app := ""
+	for _, a := range e2e.MasterState(t, uiHostPort).ActiveApps {
+		if a.Name == "Spark Connect server" {
+			app = a.ID
+		}
+	}
+	if app == "" {
+		t.Error("history: the master lists no Connect server application")
+		return "fail"
+	}
+	hostPort := "127.0.0.1:" + e2e.Published(t, connect.pause, "18080/tcp")
+	if ok, _ := e2e.WaitHistoryLists(t, hostPort, app, false, 2*time.Minute); !ok {
+		return "fail"
+	}
+	apps, _ := e2e.HistoryApps(hostPort)
+	return fmt.Sprintf("ok(apps=%d)", len(apps))
 }
 
 // containerNamed returns the container definition called name.
@@ -449,6 +473,19 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 	argv = append(argv, "--entrypoint", "/agent", agentImage, "-pause")
 	e2e.Run(t, argv...)
 	mac := strings.TrimSpace(e2e.Run(t, "docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}", tk.pause))
+	// The task's volumes: an EFS file system is one volume whichever task
+	// mounts it (its access point gives the event-log directory to
+	// 185:0, as a fresh Docker volume copies the image's); any other is
+	// the task's own.
+	volumes := map[string]string{}
+	for _, v := range td.Volumes {
+		name := base + "-" + v.Name
+		if efs := v.EFSVolumeConfiguration; efs != nil {
+			name = e.prefix + "-" + efs.FileSystemID
+		}
+		volumes[v.Name] = name
+		e.res.Volume(name)
+	}
 
 	for _, c := range td.ContainerDefinitions {
 		tc := &taskContainer{def: c, name: base + "-" + c.Name, token: randomHex(16) + "-" + strconv.Itoa(len(tk.containers))}
@@ -468,6 +505,13 @@ func (e *emulator) runTask(td taskDef, ip string, publish bool) *task {
 			argv = append(argv, "-e", kv.Name+"="+kv.Value)
 		}
 		argv = append(argv, e.secretEnv(td, c)...)
+		for _, mp := range c.MountPoints {
+			spec := volumes[mp.SourceVolume] + ":" + mp.ContainerPath
+			if mp.ReadOnly {
+				spec += ":ro"
+			}
+			argv = append(argv, "-v", spec)
+		}
 		if c.StopTimeout != nil {
 			argv = append(argv, "--stop-timeout", strconv.Itoa(*c.StopTimeout))
 		}

@@ -33,6 +33,28 @@ type taskDef struct {
 	TaskRoleArn             string   `json:"taskRoleArn"`
 	ExecutionRoleArn        string   `json:"executionRoleArn"`
 	ContainerDefinitions    []cdef   `json:"containerDefinitions"`
+	Volumes                 []volume `json:"volumes"`
+}
+
+// volume is a task's volume: an EFS file system (the same one in every
+// task that names it) or, without a configuration, a Docker volume of the
+// task's own, shared by its containers and gone with it.
+type volume struct {
+	Name                   string `json:"name"`
+	EFSVolumeConfiguration *struct {
+		FileSystemID        string `json:"fileSystemId"`
+		TransitEncryption   string `json:"transitEncryption"`
+		AuthorizationConfig *struct {
+			AccessPointID string `json:"accessPointId"`
+			IAM           string `json:"iam"`
+		} `json:"authorizationConfig"`
+	} `json:"efsVolumeConfiguration"`
+}
+
+type mountPoint struct {
+	SourceVolume  string `json:"sourceVolume"`
+	ContainerPath string `json:"containerPath"`
+	ReadOnly      bool   `json:"readOnly"`
 }
 
 type cdef struct {
@@ -59,6 +81,7 @@ type cdef struct {
 		Retries     int      `json:"retries"`
 		StartPeriod int      `json:"startPeriod"`
 	} `json:"healthCheck"`
+	MountPoints      []mountPoint    `json:"mountPoints"`
 	StopTimeout      *int            `json:"stopTimeout"`
 	StartTimeout     int             `json:"startTimeout"`
 	LogConfiguration json.RawMessage `json:"logConfiguration"`
@@ -180,6 +203,15 @@ func TestTaskDefinitions(t *testing.T) {
 				}
 				names[c.Name] = true
 			}
+			// The agent refuses a task whose containers' hard limits add
+			// up to more than the task's memory.
+			sum := 0
+			for _, c := range td.ContainerDefinitions {
+				sum += c.Memory
+			}
+			if n, err := strconv.Atoi(td.Memory); err == nil && sum > n {
+				t.Errorf("the containers' memory adds up to %d MiB, more than the task's %d", sum, n)
+			}
 			var spark *cdef
 			for i := range td.ContainerDefinitions {
 				c := td.ContainerDefinitions[i]
@@ -223,8 +255,15 @@ func checkContainer(t *testing.T, td taskDef, c cdef, names map[string]bool) {
 	if !strings.HasPrefix(c.Image, "snufkin/spark-master") && !strings.HasPrefix(c.Image, "snufkin/spark-worker") {
 		t.Errorf("container %s: image %s, want snufkin/spark-master or snufkin/spark-worker", c.Name, c.Image)
 	}
-	if c.Essential == nil || !*c.Essential {
-		t.Errorf("container %s: essential should be true (the task is nothing without any of them)", c.Name)
+	// The history server beside a Connect server is the one container a
+	// task goes on without: its stop must not stop the driver.
+	if history := len(c.Command) == 1 && c.Command[0] == "history"; history != (c.Essential != nil && !*c.Essential) {
+		t.Errorf("container %s: essential %v: want true, false for a history server", c.Name, c.Essential)
+	}
+	for _, mp := range c.MountPoints {
+		if !slices.ContainsFunc(td.Volumes, func(v volume) bool { return v.Name == mp.SourceVolume }) {
+			t.Errorf("container %s: mount point of %q, which is no volume of the task", c.Name, mp.SourceVolume)
+		}
 	}
 	// A task-level limit sits on the task's cgroup, above the
 	// container's, where neither the entrypoint nor the JVM reads it: each
@@ -424,6 +463,7 @@ func checkWorker(t *testing.T, td taskDef, w cdef) {
 // take its token from a secret, never from its plain environment.
 func checkConnect(t *testing.T, td taskDef, c cdef) {
 	t.Helper()
+	checkHistory(t, td, c)
 	if td.NetworkMode != "awsvpc" {
 		t.Errorf("connect: networkMode %s: the server is a driver the executors dial back, at its own ENI", td.NetworkMode)
 	}
@@ -453,6 +493,52 @@ func checkConnect(t *testing.T, td taskDef, c cdef) {
 	for _, v := range []string{"SPARK_LOCAL_HOSTNAME", "SPARK_LOCAL_IP"} {
 		if _, ok := c.env(v); ok {
 			t.Errorf("connect: %s would override the task's address the entrypoint gives the executors", v)
+		}
+	}
+}
+
+// checkHistory: the Connect server's task runs a history server on the
+// event log it writes: one EFS volume (an access point that gives its
+// directory to uid 185, group 0) at the event-log directory of both, so
+// that a replaced task finds the logs of the ones before.
+func checkHistory(t *testing.T, td taskDef, connect cdef) {
+	t.Helper()
+	const dir = "/var/lib/spark/events"
+	var history *cdef
+	for i, c := range td.ContainerDefinitions {
+		if len(c.Command) == 1 && c.Command[0] == "history" {
+			history = &td.ContainerDefinitions[i]
+		}
+	}
+	if history == nil {
+		t.Error("connect: no history server in the task")
+		return
+	}
+	if !strings.HasPrefix(history.Image, "snufkin/spark-master:") {
+		t.Errorf("history: image %s, want snufkin/spark-master", history.Image)
+	}
+	if _, ok := history.port(18080); !ok {
+		t.Error("history: no port mapping for 18080")
+	}
+	if h := history.HealthCheck; h == nil || strings.Join(h.Command, " ") != "CMD /usr/local/bin/entrypoint ready history" {
+		t.Error("history: healthCheck should be CMD /usr/local/bin/entrypoint ready history")
+	}
+	mounted := func(c *cdef) string {
+		for _, mp := range c.MountPoints {
+			if mp.ContainerPath == dir && !mp.ReadOnly {
+				return mp.SourceVolume
+			}
+		}
+		return ""
+	}
+	v := mounted(&connect)
+	if v == "" || mounted(history) != v {
+		t.Errorf("connect (%q) and history (%q) do not mount one volume read-write at %s", v, mounted(history), dir)
+		return
+	}
+	for _, vol := range td.Volumes {
+		if vol.Name == v && (vol.EFSVolumeConfiguration == nil || vol.EFSVolumeConfiguration.FileSystemID == "") {
+			t.Errorf("volume %s: not on EFS: the logs would go with the task", v)
 		}
 	}
 }

@@ -29,8 +29,9 @@ func TestStackDeploy(t *testing.T) {
 		})
 	}
 	stack := e2e.Name("stack")
-	ui, connectPort := freePort(t), freePort(t)
-	env := append(os.Environ(), "SPARK_UI_PORT="+strconv.Itoa(ui), "SPARK_CONNECT_PORT="+strconv.Itoa(connectPort))
+	ui, connectPort, historyPort := freePort(t), freePort(t), freePort(t)
+	env := append(os.Environ(), "SPARK_UI_PORT="+strconv.Itoa(ui), "SPARK_CONNECT_PORT="+strconv.Itoa(connectPort),
+		"SPARK_HISTORY_PORT="+strconv.Itoa(historyPort))
 	e2e.RunEnv(t, env, "docker", "stack", "deploy", "-c", file, stack)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -52,11 +53,13 @@ func TestStackDeploy(t *testing.T) {
 		// container of the master is gone.
 		var out string
 		var err error
-		if removed, _ := e2e.Poll(time.Minute, time.Second, func(time.Duration) bool {
-			out, err = e2e.Try("docker", "volume", "rm", stack+"_master-state")
-			return err == nil
-		}); !removed {
-			t.Errorf("docker volume rm %s_master-state: %v\n%s", stack, err, out)
+		for _, v := range []string{stack + "_master-state", stack + "_spark-events"} {
+			if removed, _ := e2e.Poll(time.Minute, time.Second, func(time.Duration) bool {
+				out, err = e2e.Try("docker", "volume", "rm", v)
+				return err == nil
+			}); !removed {
+				t.Errorf("docker volume rm %s: %v\n%s", v, err, out)
+			}
 		}
 	})
 
@@ -131,12 +134,27 @@ func TestStackDeploy(t *testing.T) {
 	}
 	m.OK("connect", connectOK)
 
+	// The history service reads the Connect server's event log from the
+	// volume they share (one engine: one local volume).
+	histories := containers(t, stack+"_history")
+	historyOK := len(histories) == 1 && e2e.CheckReady(t, histories[0], "history")
+	connectApp := ""
+	for _, a := range e2e.MasterState(t, strconv.Itoa(ui)).ActiveApps {
+		if a.Name == "Spark Connect server" {
+			connectApp = a.ID
+		}
+	}
+	if historyOK {
+		historyOK, _ = e2e.WaitHistoryLists(t, "127.0.0.1:"+strconv.Itoa(historyPort), connectApp, false, 2*time.Minute)
+	}
+	m.OK("history", historyOK && connectApp != "")
+
 	workers = containers(t, stack+"_worker")
 	e2e.CheckWorkerKill(t, m, strconv.Itoa(ui), e2e.Workers, workers[0], func() string {
 		return newTask(t, stack+"_worker", workers)
 	})
 	workers = containers(t, stack+"_worker")
-	all := append(append(workers, masters...), connects...)
+	all := append(append(append(workers, masters...), connects...), histories...)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}
@@ -145,7 +163,7 @@ func TestStackDeploy(t *testing.T) {
 	// grace period; swarm removes them, so their exit codes come from the
 	// daemon's die events.
 	since := time.Now().Add(-time.Second).Unix()
-	e2e.Run(t, "docker", "service", "scale", "--detach=false", stack+"_worker=0", stack+"_spark-master=0", stack+"_connect=0")
+	e2e.Run(t, "docker", "service", "scale", "--detach=false", stack+"_worker=0", stack+"_spark-master=0", stack+"_connect=0", stack+"_history=0")
 	events := e2e.Run(t, "docker", "events", "--since", strconv.FormatInt(since, 10), "--until", strconv.FormatInt(time.Now().Unix()+1, 10),
 		"--filter", "type=container", "--filter", "event=die", "--format", `{{.Actor.ID}} {{index .Actor.Attributes "exitCode"}}`)
 	stopOK := true

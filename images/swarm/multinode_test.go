@@ -44,7 +44,7 @@ func TestSwarmNodes(t *testing.T) {
 	b.manager("stack", "deploy", "-c", "/root/stack/stack.yml", b.stack)
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, s := range []string{"spark-master", "worker", "connect"} {
+			for _, s := range []string{"spark-master", "worker", "connect", "history"} {
 				out, _ := b.tryManager("service", "ps", "--no-trunc", b.stack+"_"+s)
 				t.Logf("tasks of %s:\n%s", s, out)
 			}
@@ -311,10 +311,10 @@ func (b *bed) checkStop() bool {
 	t.Helper()
 	since := time.Now().Add(-time.Second).Unix()
 	var tasks []task
-	for _, s := range []string{"spark-master", "worker", "connect"} {
+	for _, s := range []string{"spark-master", "worker", "connect", "history"} {
 		tasks = append(tasks, b.running(s)...)
 	}
-	b.manager("service", "scale", "--detach=false", b.stack+"_worker=0", b.stack+"_spark-master=0", b.stack+"_connect=0")
+	b.manager("service", "scale", "--detach=false", b.stack+"_worker=0", b.stack+"_spark-master=0", b.stack+"_connect=0", b.stack+"_history=0")
 	ok := len(tasks) > 0
 	for _, tk := range tasks {
 		code := b.exitCode(tk, since)

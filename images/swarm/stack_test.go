@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ type svc struct {
 	Links           []string          `json:"links"`
 	DependsOn       any               `json:"depends_on"`
 	ContainerName   string            `json:"container_name"`
+	Volumes         []string          `json:"volumes"`
 	Ports           []struct {
 		Target    int    `json:"target"`
 		Published any    `json:"published"`
@@ -139,5 +141,19 @@ func TestStack(t *testing.T) {
 		t.Errorf("connect: command %q, healthcheck %+v", c.Command, c.Healthcheck)
 	case len(c.Ports) != 1 || c.Ports[0].Target != 15002 || c.Ports[0].Mode != "host":
 		t.Errorf("connect: ports %+v, want 15002 published in host mode", c.Ports)
+	}
+	// The history server reads what the Connect server writes: the same
+	// volume at the event-log directory of both.
+	h, ok := s.Services["history"]
+	const events = "spark-events:/var/lib/spark/events"
+	switch {
+	case !ok:
+		t.Error("no service history")
+	case strings.Join(h.Command, " ") != "history" || h.Healthcheck == nil || strings.Join(h.Healthcheck.Test, " ") != "CMD /usr/local/bin/entrypoint ready history":
+		t.Errorf("history: command %q, healthcheck %+v", h.Command, h.Healthcheck)
+	case len(h.Ports) != 1 || h.Ports[0].Target != 18080 || h.Ports[0].Mode != "host":
+		t.Errorf("history: ports %+v, want 18080 published in host mode", h.Ports)
+	case !slices.Contains(h.Volumes, events) || !slices.Contains(c.Volumes, events):
+		t.Errorf("history %q and connect %q do not both mount %s", h.Volumes, c.Volumes, events)
 	}
 }
