@@ -27,11 +27,7 @@ func nodeProperties(p Plan, props []javaOption) []byte {
 	}
 	var b strings.Builder
 	if p.Role != sparkenv.Connect {
-		conf := sparkenv.Get(p.Env, "SPARK_CONF_DIR")
-		if conf == "" {
-			conf = filepath.Join(sparkenv.Get(p.Env, "SPARK_HOME"), "conf")
-		}
-		if defaults, err := os.ReadFile(filepath.Join(conf, "spark-defaults.conf")); err == nil {
+		if defaults, err := os.ReadFile(filepath.Join(sparkenv.ConfDir(p.Env), "spark-defaults.conf")); err == nil {
 			b.Write(defaults)
 			b.WriteString("\n")
 		}

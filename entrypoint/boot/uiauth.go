@@ -125,10 +125,7 @@ func sparkConfSets(env []string, key string, opts ...string) bool {
 			return true
 		}
 	}
-	conf := sparkenv.Get(env, "SPARK_CONF_DIR")
-	if conf == "" {
-		conf = filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "conf")
-	}
+	conf := sparkenv.ConfDir(env)
 	for _, f := range []string{"spark-defaults.conf", "spark-env.sh"} {
 		if b, err := os.ReadFile(filepath.Join(conf, f)); err == nil && strings.Contains(string(b), key) {
 			return true

@@ -101,12 +101,7 @@ func useClassArchive(java []string, archive, recorded string, dirs archiveDirsOf
 type archiveDirsOf struct{ jars, conf string }
 
 func archiveDirs(env []string) archiveDirsOf {
-	home := Get(env, "SPARK_HOME")
-	conf := Get(env, "SPARK_CONF_DIR")
-	if conf == "" {
-		conf = filepath.Join(home, "conf")
-	}
-	return archiveDirsOf{jars: filepath.Join(home, "jars"), conf: conf}
+	return archiveDirsOf{jars: filepath.Join(Get(env, "SPARK_HOME"), "jars"), conf: ConfDir(env)}
 }
 
 // layout is a class path rearranged for an archive: jars is the sorted jars

@@ -90,15 +90,20 @@ func WithScalaVersion(env []string) []string {
 	return env
 }
 
+// ConfDir is the directory Spark reads its conf files from:
+// SPARK_CONF_DIR, else $SPARK_HOME/conf.
+func ConfDir(env []string) string {
+	if conf := Get(env, "SPARK_CONF_DIR"); conf != "" {
+		return conf
+	}
+	return filepath.Join(Get(env, "SPARK_HOME"), "conf")
+}
+
 // SourceSparkEnv returns env as $SPARK_CONF_DIR/spark-env.sh leaves it, the
 // file spark-class would have sourced (with set -a, so every assignment is
 // exported). Without the file env comes back unchanged and nothing runs.
 func SourceSparkEnv(ctx context.Context, env []string) ([]string, error) {
-	conf := Get(env, "SPARK_CONF_DIR")
-	if conf == "" {
-		conf = filepath.Join(Get(env, "SPARK_HOME"), "conf")
-	}
-	file := filepath.Join(conf, "spark-env.sh")
+	file := filepath.Join(ConfDir(env), "spark-env.sh")
 	if _, err := os.Stat(file); err != nil {
 		return env, nil
 	}
