@@ -196,7 +196,9 @@ func TestECSEmulated(t *testing.T) {
 		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect.pause, grpcPort), token, e2e.Workers)
 	}
 	m.OK("connect", connectOK)
-	m.Set("history", historyListsConnect(t, connect, uiHostPort))
+	// The history container of the Connect task reads the event logs on
+	// the task's EFS volume: the replaced task's too.
+	m.Set("history", e2e.HistoryListsConnect(t, uiHostPort, "127.0.0.1:"+e2e.Published(t, connect.pause, "18080/tcp")))
 
 	// The task definitions' health checks, run by Docker as the agent
 	// has it run them.
@@ -226,29 +228,6 @@ func TestECSEmulated(t *testing.T) {
 	}
 	m.OK("stop", stopOK)
 	t.Logf("ecs-emulated path took %s", time.Since(start).Round(time.Second))
-}
-
-// historyListsConnect: the history server in the Connect server's task
-// lists the server's running application, from the event log on the
-// task's EFS volume (with those of any task it replaced).
-func historyListsConnect(t *testing.T, connect *task, uiHostPort string) string {
-	t.Helper()
-	app := ""
-	for _, a := range e2e.MasterState(t, uiHostPort).ActiveApps {
-		if a.Name == "Spark Connect server" {
-			app = a.ID
-		}
-	}
-	if app == "" {
-		t.Error("history: the master lists no Connect server application")
-		return "fail"
-	}
-	hostPort := "127.0.0.1:" + e2e.Published(t, connect.pause, "18080/tcp")
-	if ok, _ := e2e.WaitHistoryLists(t, hostPort, app, false, 2*time.Minute); !ok {
-		return "fail"
-	}
-	apps, _ := e2e.HistoryApps(hostPort)
-	return fmt.Sprintf("ok(apps=%d)", len(apps))
 }
 
 // containerNamed returns the container definition called name.

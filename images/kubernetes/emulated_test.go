@@ -61,6 +61,12 @@ const (
 // (an emptyDir), so the server's application was lost with it; the
 // entrypoint then stops the server and the kubelet starts the exited
 // container again, unless the liveness probe had it restarted first.
+// The history server is a second container of that pod, which a sandbox
+// holds as the kubelet's pause container holds a pod's network namespace
+// (so a restarted container keeps the pod's address); it reads the
+// servers' event logs from their shared emptyDir and must list the
+// application of the server that ran before the restart as well as the
+// running one's.
 func TestKubernetesEmulated(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "kubernetes-emulated")
@@ -134,11 +140,16 @@ func TestKubernetesEmulated(t *testing.T) {
 	// The Connect server's pod, with the token the Secret holds
 	// (kubectl create secret generic spark-connect --from-literal=token=...).
 	token := randomToken(t)
+	// Its pod holds the history server too: a sandbox owns the pod's
+	// address and the ports kubectl port-forward would reach.
 	connect := prefix + "-spark-connect"
+	connectPod, history := connect+"-pod", connect+"-spark-history"
+	res.Container(connectPod)
 	res.Container(connect)
+	res.Container(history)
 	runPod(t, tmp, resolv, connect, "spark-connect-7c9d8b6f5-c4n7x", ip(40), connectDep, svcEnv,
 		map[string]map[string]string{"spark-connect": {"token": token}},
-		"--network", netName, "-p", "127.0.0.1::"+strconv.Itoa(connectPorts["grpc"]))
+		"--network", netName, "-p", "127.0.0.1::"+strconv.Itoa(connectPorts["grpc"]), "-p", "127.0.0.1::18080")
 	proxy.endpoint(ip(40), connectIP)
 	connectKubelet := startKubelet(t, connect, connectDep)
 	ok = e2e.CheckDiscovery(t, connect, "kubernetes-env", "spark://"+masterIP+":7077") && ok
@@ -197,9 +208,17 @@ func TestKubernetesEmulated(t *testing.T) {
 		connectOK = grpcAnswers(t, ids[0], "spark-connect", connectPorts["grpc"])
 	}
 	if connectOK {
-		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connect, strconv.Itoa(connectPorts["grpc"])+"/tcp"), token, workers)
+		connectOK, _ = e2e.ConnectJob(t, "sc://localhost:"+e2e.Published(t, connectPod, strconv.Itoa(connectPorts["grpc"])+"/tcp"), token, workers)
 	}
 	m.OK("connect", connectOK)
+
+	// The history server beside it reads the event logs of every server
+	// the pod ran from their emptyDir: the one before the restart too.
+	historyOK := e2e.CheckReady(t, history, "history")
+	m.Set("history", "fail")
+	if historyOK {
+		m.Set("history", e2e.HistoryListsConnect(t, e2e.Published(t, master, "8080/tcp"), "127.0.0.1:"+e2e.Published(t, connectPod, "18080/tcp")))
+	}
 
 	// A node lost: the ReplicaSet controller starts a new pod elsewhere.
 	replacement, _ := e2e.CheckWorkerKill(t, m, e2e.Published(t, master, "8080/tcp"), workers, ids[0], func() string {
@@ -212,7 +231,7 @@ func TestKubernetesEmulated(t *testing.T) {
 		ids = append(ids[1:], replacement)
 	}
 
-	all := append(ids, master, connect)
+	all := append(ids, master, connect, history)
 	for _, id := range all {
 		e2e.CheckProcesses(t, id)
 	}
@@ -340,17 +359,62 @@ func startKubeProxy(t *testing.T, network string, services map[string][]int) *ku
 	return p
 }
 
-// runPod starts one container as a kubelet would start the Deployment's
-// pod: its image and args, the Service variables first and the
+// runPod starts the Deployment's pod as a kubelet would: each container
+// with its image and args, the Service variables first and the
 // container's own env over them (secrets holds the namespace's Secrets,
-// by name and key), the pod name as hostname, a ClusterFirst resolv.conf.
+// by name and key), the pod name as hostname, a ClusterFirst resolv.conf,
+// the pod's volumes. extra (its network, address and published ports)
+// goes to the container that holds the pod's network namespace: the first
+// container, named name, when the pod has one; else a sandbox, name-pod,
+// as the kubelet's pause container, which the containers join (the first
+// named name, the others name-CONTAINER), so that a container restarted
+// keeps the pod's address.
 func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deployment, svcEnv []string, secrets map[string]map[string]string, extra ...string) {
 	t.Helper()
-	c := d.Template.Spec.Containers[0]
 	resolv := filepath.Join(tmp, name+".resolv.conf")
 	if err := os.WriteFile(resolv, []byte(resolvConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	network := []string{"--hostname", podName}
+	if podIP != "" {
+		network = append(network, "--ip", podIP)
+	}
+	network = append(network, extra...)
+	cs := d.Template.Spec.Containers
+	if len(cs) > 1 {
+		// Sleeping is all a pause container does.
+		e2e.Run(t, append(append([]string{"docker", "run", "-d", "--name", name + "-pod", "-v", resolv + ":/etc/resolv.conf"}, network...),
+			"--entrypoint", "sleep", cs[0].Image, "infinity")...)
+		network = []string{"--network", "container:" + name + "-pod"}
+	}
+	for i, c := range cs {
+		cname := name
+		if i > 0 {
+			cname = name + "-" + c.Name
+		}
+		argv := []string{"docker", "run", "-d", "--name", cname, "-v", resolv + ":/etc/resolv.conf"}
+		argv = append(argv, network...)
+		flags, err := c.runtimeFlags()
+		if err != nil {
+			t.Fatalf("%s: %v", cname, err)
+		}
+		argv = append(argv, flags...)
+		argv = append(argv, securityFlags(t, cname, d.Template.Spec, c)...)
+		argv = append(argv, volumeFlags(t, filepath.Join(tmp, name), d.Template.Spec, c)...)
+		for _, kv := range containerEnv(t, cname, podName, podIP, c, svcEnv, secrets) {
+			argv = append(argv, "-e", kv)
+		}
+		argv = append(argv, c.Image)
+		argv = append(argv, c.Args...)
+		e2e.Run(t, argv...)
+	}
+}
+
+// containerEnv is the environment the kubelet gives container c: the
+// Service variables, then the container's own env over them (kubelet
+// makeEnvironmentVariables), with HOSTNAME the pod's name.
+func containerEnv(t *testing.T, name, podName, podIP string, c container, svcEnv []string, secrets map[string]map[string]string) []string {
+	t.Helper()
 	env := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -364,7 +428,6 @@ func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deploy
 		set(k, v)
 	}
 	for _, e := range c.Env {
-		// The manifest's own env wins (kubelet makeEnvironmentVariables).
 		if r := e.secretRef(); r != nil {
 			v, ok := secrets[r.Name][r.Key]
 			switch {
@@ -392,25 +455,11 @@ func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deploy
 		}
 	}
 	set("HOSTNAME", podName)
-	argv := []string{"docker", "run", "-d", "--name", name, "--hostname", podName,
-		"-v", resolv + ":/etc/resolv.conf"}
-	if podIP != "" {
-		argv = append(argv, "--ip", podIP)
-	}
-	flags, err := c.runtimeFlags()
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	argv = append(argv, flags...)
-	argv = append(argv, securityFlags(t, name, d.Template.Spec)...)
-	argv = append(argv, volumeFlags(t, filepath.Join(tmp, name), d.Template.Spec)...)
-	argv = append(argv, extra...)
+	var kvs []string
 	for _, k := range order {
-		argv = append(argv, "-e", k+"="+env[k])
+		kvs = append(kvs, k+"="+env[k])
 	}
-	argv = append(argv, c.Image)
-	argv = append(argv, c.Args...)
-	e2e.Run(t, argv...)
+	return kvs
 }
 
 // securityFlags are what the kubelet asks of the runtime for the pod's
@@ -418,7 +467,7 @@ func runPod(t *testing.T, tmp, resolvConf, name, podName, podIP string, d deploy
 // a supplementary group), no new privileges, the capabilities, a
 // read-only root. A pod that must not run as root but names no user, or
 // uid 0, is refused as the kubelet refuses it (CreateContainerConfigError).
-func securityFlags(t *testing.T, name string, p podSpec) []string {
+func securityFlags(t *testing.T, name string, p podSpec, c container) []string {
 	t.Helper()
 	var flags []string
 	if ps := p.SecurityContext; ps != nil {
@@ -436,7 +485,7 @@ func securityFlags(t *testing.T, name string, p podSpec) []string {
 			flags = append(flags, "--group-add", strconv.Itoa(*ps.FSGroup))
 		}
 	}
-	if sc := p.Containers[0].SecurityContext; sc != nil {
+	if sc := c.SecurityContext; sc != nil {
 		if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 			flags = append(flags, "--security-opt", "no-new-privileges")
 		}
@@ -455,11 +504,11 @@ func securityFlags(t *testing.T, name string, p podSpec) []string {
 	return flags
 }
 
-// volumeFlags mounts the pod's emptyDirs, each a fresh directory under
-// dir as the kubelet makes it (mode 0777; with an fsGroup, that group's
-// and setgid), at the container's mount paths. Any other kind of volume
-// is not emulated.
-func volumeFlags(t *testing.T, dir string, p podSpec) []string {
+// volumeFlags mounts the pod's emptyDirs, each a directory under dir (the
+// pod's, shared by its containers) as the kubelet makes it (mode 0777;
+// with an fsGroup, that group's and setgid), at container c's mount
+// paths. Any other kind of volume is not emulated.
+func volumeFlags(t *testing.T, dir string, p podSpec, c container) []string {
 	t.Helper()
 	paths := map[string]string{}
 	for _, v := range p.Volumes {
@@ -483,7 +532,7 @@ func volumeFlags(t *testing.T, dir string, p podSpec) []string {
 		paths[v.Name] = path
 	}
 	var flags []string
-	for _, m := range p.Containers[0].VolumeMounts {
+	for _, m := range c.VolumeMounts {
 		path, ok := paths[m.Name]
 		if !ok {
 			t.Fatalf("volumeMount %s: no such volume in the pod", m.Name)

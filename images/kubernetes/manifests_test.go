@@ -474,6 +474,53 @@ func checkConnect(t *testing.T, objs []object, d deployment) {
 			t.Errorf("Service %s also selects the %s pods", o.Metadata.Name, other)
 		}
 	}
+	checkHistory(t, objs, d)
+}
+
+// checkHistory wants the history server in the Connect server's pod,
+// the master image running history, ready by the role's own check,
+// mounting the volume where the server writes its event log at the path
+// it reads, and the ClusterIP Service spark-history on its named port.
+func checkHistory(t *testing.T, objs []object, d deployment) {
+	t.Helper()
+	cs := d.Template.Spec.Containers
+	if len(cs) != 2 {
+		return // checkPod said so
+	}
+	server, h := cs[0], cs[1]
+	if img, _, _ := strings.Cut(h.Image, ":"); img != "snufkin/spark-master" || !slices.Equal(h.Args, []string{"history"}) {
+		t.Errorf("spark-history: image %s args %q, want snufkin/spark-master running [history]", h.Image, h.Args)
+	}
+	if _, tag, _ := strings.Cut(h.Image, ":"); !strings.HasSuffix(server.Image, ":"+tag) {
+		t.Errorf("spark-history: image %s, but the Connect server runs %s: one Spark version", h.Image, server.Image)
+	}
+	if !h.ReadinessProbe.execs("/usr/local/bin/entrypoint", "ready", "history") {
+		t.Error("spark-history readinessProbe should exec entrypoint ready history")
+	}
+	const events = "/var/lib/spark/events"
+	volumeAt := func(c container) string {
+		for _, m := range c.VolumeMounts {
+			if m.MountPath == events {
+				return m.Name
+			}
+		}
+		return ""
+	}
+	if v := volumeAt(h); v == "" || v != volumeAt(server) {
+		t.Errorf("spark-history mounts %q at %s, the Connect server %q: want the same volume", v, events, volumeAt(server))
+	}
+	var svc service
+	find(t, objs, "Service", "spark-history", &svc)
+	if svc.Type != "" && svc.Type != "ClusterIP" || svc.ClusterIP == "None" {
+		t.Errorf("Service spark-history: type %q clusterIP %q, want ClusterIP (reached through kubectl port-forward)", svc.Type, svc.ClusterIP)
+	}
+	if !subset(svc.Selector, d.Template.Metadata.Labels) || len(svc.Selector) == 0 {
+		t.Errorf("Service spark-history selects %v, not the spark-connect pods", svc.Selector)
+	}
+	if len(svc.Ports) != 1 || svc.Ports[0].Port != 18080 || svc.Ports[0].TargetPort != "history" ||
+		!slices.ContainsFunc(h.Ports, func(p containerPort) bool { return p.Name == "history" && p.ContainerPort == 18080 }) {
+		t.Errorf("Service spark-history ports %+v, want 18080 to the history container's port history (18080)", svc.Ports)
+	}
 }
 
 // checkResources: every container requests cpu and memory and has a
@@ -498,19 +545,22 @@ func checkResources(t *testing.T, name string, c container) {
 	}
 }
 
-// checkRestricted: the pod meets Pod Security's "restricted" profile,
-// which namespace.yaml enforces (runAsNonRoot, no privilege escalation,
-// every capability dropped, a seccomp profile), runs as the images' spark
-// user (uid 185, which has a passwd entry), and, with a read-only root,
-// has a volume wherever Spark writes.
-func checkRestricted(t *testing.T, name string, p podSpec) {
+// checkRestrictedPod and checkRestricted: the pod meets Pod Security's
+// "restricted" profile, which namespace.yaml enforces (runAsNonRoot, no
+// privilege escalation, every capability dropped, a seccomp profile), runs
+// as the images' spark user (uid 185, which has a passwd entry), and each
+// container with a read-only root has a volume wherever it writes.
+func checkRestrictedPod(t *testing.T, name string, p podSpec) {
 	t.Helper()
 	ps := p.SecurityContext
 	if ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot || ps.RunAsUser == nil || *ps.RunAsUser != 185 ||
 		ps.SeccompProfile == nil || ps.SeccompProfile.Type != "RuntimeDefault" {
 		t.Errorf("%s: pod securityContext %+v: want runAsNonRoot, runAsUser 185 and the RuntimeDefault seccomp profile", name, ps)
 	}
-	c := p.Containers[0]
+}
+
+func checkRestricted(t *testing.T, name string, p podSpec, c container) {
+	t.Helper()
 	sc := c.SecurityContext
 	if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil ||
 		!slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) || len(sc.Capabilities.Add) > 0 {
@@ -526,6 +576,10 @@ func checkRestricted(t *testing.T, name string, p podSpec) {
 		want = append(want, "/var/lib/spark/master")
 	case "spark-connect":
 		want = append(want, "/var/lib/spark/events")
+	case "spark-history":
+		// A daemon that starts no executors and writes only its temporary
+		// files and, cleaning, the event logs.
+		want = []string{"/tmp", "/var/lib/spark/events"}
 	}
 	for _, path := range want {
 		i := slices.IndexFunc(c.VolumeMounts, func(m volumeMount) bool { return m.MountPath == path && !m.ReadOnly })
@@ -617,12 +671,28 @@ func checkPod(t *testing.T, name, image string, d deployment) {
 		t.Errorf("%s: selector %v does not match the template labels %v", name, d.Selector.MatchLabels, d.Template.Metadata.Labels)
 	}
 	p := d.Template.Spec
-	if len(p.Containers) != 1 {
-		t.Fatalf("%s: %d containers, want 1", name, len(p.Containers))
+	// One container a pod, and the history server beside the Connect
+	// server (checkHistory).
+	want := []string{name}
+	if name == "spark-connect" {
+		want = append(want, "spark-history")
+	}
+	var names []string
+	for _, c := range p.Containers {
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Fatalf("%s: containers %q, want %q", name, names, want)
+	}
+	checkRestrictedPod(t, name, p)
+	for _, c := range p.Containers {
+		checkResources(t, c.Name, c)
+		checkRestricted(t, c.Name, p, c)
+		if c.ImagePullPolicy != "Never" && c.ImagePullPolicy != "IfNotPresent" {
+			t.Errorf("%s: imagePullPolicy %q: the images exist in no registry; want Never or IfNotPresent", c.Name, c.ImagePullPolicy)
+		}
 	}
 	c := p.Containers[0]
-	checkResources(t, name, c)
-	checkRestricted(t, name, p)
 	// Scrape annotations name a port the pod serves, or the driver UI's
 	// (4040, Spark's own, not a declared port of the Connect server).
 	if a := d.Template.Metadata.Annotations; a["prometheus.io/scrape"] != "true" || !strings.HasPrefix(a["prometheus.io/path"], "/metrics/") {
@@ -634,9 +704,6 @@ func checkPod(t *testing.T, name, image string, d deployment) {
 	}
 	if img, _, _ := strings.Cut(c.Image, ":"); img != image {
 		t.Errorf("%s: image %s, want %s", name, c.Image, image)
-	}
-	if c.ImagePullPolicy != "Never" && c.ImagePullPolicy != "IfNotPresent" {
-		t.Errorf("%s: imagePullPolicy %q: the images exist in no registry; want Never or IfNotPresent", name, c.ImagePullPolicy)
 	}
 	grace := 30
 	if p.TerminationGracePeriodSeconds != nil {

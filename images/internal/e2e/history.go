@@ -3,6 +3,7 @@ package e2e
 // The history server's REST API as the tests read it.
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -43,4 +44,28 @@ func WaitHistoryLists(t *testing.T, hostPort, app string, completed bool, timeou
 		t.Errorf("the history server at %s does not list %s (completed %v) after %s: %+v (last error %v)", hostPort, app, completed, timeout, apps, err)
 	}
 	return ok, took
+}
+
+// HistoryListsConnect checks that the history server at historyHostPort
+// lists the Connect server's running application, the one the master at
+// masterUI knows, and says how many applications it lists (those of the
+// servers that ran before it, from the same event-log volume, too):
+// "ok(apps=N)" or "fail".
+func HistoryListsConnect(t *testing.T, masterUI, historyHostPort string) string {
+	t.Helper()
+	app := ""
+	for _, a := range MasterState(t, masterUI).ActiveApps {
+		if a.Name == "Spark Connect server" {
+			app = a.ID
+		}
+	}
+	if app == "" {
+		t.Error("history: the master lists no Connect server application")
+		return "fail"
+	}
+	if ok, _ := WaitHistoryLists(t, historyHostPort, app, false, 2*time.Minute); !ok {
+		return "fail"
+	}
+	apps, _ := HistoryApps(historyHostPort)
+	return fmt.Sprintf("ok(apps=%d)", len(apps))
 }
