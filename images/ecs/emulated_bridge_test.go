@@ -405,13 +405,14 @@ func (e *emulator) stoppedBridge(tk *task) {
 }
 
 // checkAdvertise wants explain in a bridge-mode worker to advertise its
-// instance: the instance's DNS name as host, from the ecs-bridge source.
+// instance: the instance's DNS name as host, from the ecs-bridge source,
+// and to warn of nothing (every executor port mapped one-to-one).
 func checkAdvertise(t *testing.T, container string, in *instance) bool {
 	t.Helper()
 	e, _ := e2e.Explain(t, container)
 	t.Logf("explain in %s: advertise host %s public_dns %s from %s; warnings %q", container, e.Advertise.Host, e.Advertise.PublicDNS, e.Advertise.Source, e.Warnings)
-	if e.Advertise.Host != in.dnsName || e.Advertise.Source != "ecs-bridge" {
-		t.Errorf("explain in %s: advertises %q from %q, want %s from ecs-bridge", container, e.Advertise.Host, e.Advertise.Source, in.dnsName)
+	if e.Advertise.Host != in.dnsName || e.Advertise.Source != "ecs-bridge" || len(e.Warnings) != 0 {
+		t.Errorf("explain in %s: advertises %q from %q, warnings %q; want %s from ecs-bridge, no warnings", container, e.Advertise.Host, e.Advertise.Source, e.Warnings, in.dnsName)
 		return false
 	}
 	return true
