@@ -138,7 +138,8 @@ func (s *sup) run() (int, error) {
 	var err error
 	if s.direct() {
 		reports, err = s.startDirect()
-	} else {
+	}
+	if !s.direct() || errors.Is(err, errPidfdRefused) {
 		reports, err = s.startWaiter()
 	}
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 	"syscall"
 )
 
+// errPidfdRefused: the clone that asked for the workload's pidfd failed.
+var errPidfdRefused = errors.New("clone with a pidfd refused")
+
 func (s *sup) startWaiter() (<-chan report, error) {
 	specR, specW, err := os.Pipe()
 	if err != nil {
@@ -87,11 +90,19 @@ func (s *sup) direct() bool {
 // startDirect starts the workload as our own child, with a pidfd through
 // which its exit status survives go-reap reaping it.  It reports like the
 // waiter does, on a channel that ends with "eof".
+//
+// A clone that asks for a pidfd can be refused where the kernel would give
+// one: QEMU's user-mode emulator (an arm64 image on an amd64 host) rejects
+// CLONE_PIDFD with EINVAL. Nothing has started then, and startDirect
+// returns errPidfdRefused for the caller to start the waiter instead.
 func (s *sup) startDirect() (<-chan report, error) {
 	ch := make(chan report, 4)
 	pidfd := -1
 	pid, kind, err := startChild(spec{Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.childDir(), Setpgid: s.cfg.SignalGroup},
 		inheritedFiles(), s.cfg.Credential, &pidfd)
+	if errors.Is(err, syscall.EINVAL) {
+		return nil, errPidfdRefused
+	}
 	if err != nil {
 		ch <- report{kind: "error", err: startError(kind, oneLine(err))}
 		ch <- report{kind: "eof"}
