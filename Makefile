@@ -7,10 +7,17 @@ SPARK_VERSION ?= $(SPARK_VERSION_DEFAULT)
 # 3.13, Java 21); a driver's Python must match. Only bookworm's tags carry no
 # suite.
 DEBIAN_SUITE ?= bookworm
-TAG := $(SPARK_VERSION)$(if $(filter-out bookworm,$(DEBIAN_SUITE)),-$(DEBIAN_SUITE))
-BASE_IMAGE ?= snufkin/spark-base:$(TAG)
-export DEBIAN_SUITE
 GO ?= go
+# The images' architecture: amd64 or arm64 (Debian's and Go's names), the
+# host's by default. Each image is also tagged VERSION-ARCH; another
+# architecture than the host's gets only that tag (and needs the host's
+# binfmt handler: make host installs qemu-user-static).
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
+ARCH ?= $(HOST_ARCH)
+ARCH_SUFFIX := $(if $(filter-out $(HOST_ARCH),$(ARCH)),-$(ARCH))
+TAG := $(SPARK_VERSION)$(if $(filter-out bookworm,$(DEBIAN_SUITE)),-$(DEBIAN_SUITE))$(ARCH_SUFFIX)
+BASE_IMAGE ?= snufkin/spark-base:$(TAG)
+export DEBIAN_SUITE ARCH
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 
@@ -26,22 +33,22 @@ host: ## install what is missing (docker, compose, mmdebstrap...) and start dock
 base: host ## build the local base image (Debian of DEBIAN_SUITE, its Java, Spark from pyspark), if changed
 	@SPARK_VERSION=$(SPARK_VERSION) BASE_IMAGE=$(BASE_IMAGE) bash scripts/build-base.sh
 
-images: base ## build the static entrypoint and snufkin/spark-master, snufkin/spark-worker on the local base (tagged latest and the version)
-	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE) latest $(TAG)
+images: base ## build the static entrypoint and snufkin/spark-master, snufkin/spark-worker on the local base (tagged latest, the version and VERSION-ARCH; ARCH=arm64 for arm64, tagged VERSION-arm64 only)
+	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE) $(if $(filter $(HOST_ARCH),$(ARCH)),latest $(TAG) $(TAG)-$(ARCH),$(TAG))
 
 # Spark's other line: its own base and the two images tagged
 # :$(SPARK_VERSION_35) only (:latest stays on the default line), for the
 # end-to-end path that runs it.
 .PHONY: images-35 images-trixie images-s3 bench-cluster soak
 images-35: host ## the two images on the Spark 3.5 line too (SPARK_VERSION_35 in scripts/versions.env; that tag only)
-	@SPARK_VERSION=$(SPARK_VERSION_35) DEBIAN_SUITE=bookworm BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35) bash scripts/build-base.sh
-	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35) $(SPARK_VERSION_35)
+	@SPARK_VERSION=$(SPARK_VERSION_35) DEBIAN_SUITE=bookworm BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_35)$(ARCH_SUFFIX) bash scripts/build-base.sh
+	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_35)$(ARCH_SUFFIX) $(SPARK_VERSION_35)$(ARCH_SUFFIX)
 
 # The default line on the other Debian suite, tagged :$(SPARK_VERSION_DEFAULT)-trixie
 # only, for the end-to-end path that runs it.
 images-trixie: host ## the two images of the default line on Debian trixie too (Python 3.13, Java 21; that tag only)
-	@SPARK_VERSION=$(SPARK_VERSION_DEFAULT) DEBIAN_SUITE=trixie BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie bash scripts/build-base.sh
-	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie $(SPARK_VERSION_DEFAULT)-trixie
+	@SPARK_VERSION=$(SPARK_VERSION_DEFAULT) DEBIAN_SUITE=trixie BASE_IMAGE=snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie$(ARCH_SUFFIX) bash scripts/build-base.sh
+	@GO=$(GO) bash scripts/build-images.sh snufkin/spark-base:$(SPARK_VERSION_DEFAULT)-trixie$(ARCH_SUFFIX) $(SPARK_VERSION_DEFAULT)-trixie$(ARCH_SUFFIX)
 
 # The S3A build option: the base with hadoop-aws (the version of Spark's
 # hadoop-client-api jar) and the jars its POM names, and the two images on
@@ -49,6 +56,15 @@ images-trixie: host ## the two images of the default line on Debian trixie too (
 images-s3: base ## the two images with Hadoop's S3A connector (s3a://), tagged VERSION-s3 (SPARK_VERSION picks the line)
 	@bash scripts/build-s3-base.sh $(BASE_IMAGE) $(BASE_IMAGE)-s3
 	@GO=$(GO) bash scripts/build-images.sh $(BASE_IMAGE)-s3 $(TAG)-s3
+
+# The default line for arm64, built and tested here under QEMU's user-mode
+# emulation: its own targets, as an emulated JVM is about ten times slower.
+.PHONY: images-arm64 test-arm64
+images-arm64: ## the two images of the default line for arm64 (tagged VERSION-arm64), under qemu-user-static on another host
+	@$(MAKE) --no-print-directory images ARCH=arm64
+
+test-arm64: images-arm64 ## the arm64 smoke test under emulation: the images' architecture, version, explain, doctor, a master and a worker ALIVE, a job
+	@bash scripts/gotest.sh -tags emulated -count=1 -p 1 -timeout 40m ./images/arm64/
 
 soak: images ## 50 short applications in a row against one cluster: every result checked, the daemons' memory and descriptors and the worker's directory after the first and the last
 	@bash scripts/soak.sh 50
@@ -73,6 +89,7 @@ check: ## gofmt, go vet, staticcheck, and the build on a developer's Mac (the su
 	$(GO) vet ./...
 	GOOS=darwin $(GO) build ./...
 	GOOS=darwin $(GO) vet ./discovery/... ./entrypoint/etcfiles/... ./entrypoint/settings/...
+	$(GO) vet -tags emulated ./images/arm64/
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 

@@ -20,7 +20,7 @@
 //	                             wrong (unless ENTRYPOINT_LOG_LEVEL is set)
 //	entrypoint -- CMD [ARG...]   supervise CMD as a plain init, as the container's user (root unless
 //	                             docker run --user): no discovery, no /etc changes
-//	entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions
+//	entrypoint version           print the entrypoint's, Spark's, Java's and Python's versions and the architecture
 //	entrypoint ui-token [TTL]    print a token for the web UIs, valid for TTL (default 1h); see UI tokens
 //	entrypoint ready [ROLE]      exit 0 when this master is ALIVE, this worker is listed ALIVE by its
 //	                             master, or this Connect server's port accepts and its master lists its

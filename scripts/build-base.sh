@@ -7,6 +7,10 @@
 # trixie (Python 3.13, Java 21; its base is tagged $SPARK_VERSION-trixie).
 # The layout matches the official apache/spark image (/opt/spark, user spark
 # uid 185, /opt/spark/work-dir), so the Dockerfiles work on either base.
+# ARCH (amd64 or arm64, Debian's names; default the host's) picks the
+# architecture: Debian's packages and the Python wheels of that one, the
+# image marked so. Another architecture than the host's needs its binfmt
+# handler (Debian's qemu-user-static), which runs the packages' scripts.
 #
 # A second run with the same inputs does nothing: the image carries a label with
 # the hash of this script and the Spark version, and is rebuilt only when it
@@ -24,6 +28,13 @@ case "$suite" in
   trixie) suite_pkgs=openjdk-21-jre-headless,passwd; image=${BASE_IMAGE:-snufkin/spark-base:$SPARK_VERSION-trixie} ;;
   *) echo "build-base: DEBIAN_SUITE=$suite is not bookworm or trixie" >&2; exit 64 ;;
 esac
+host_arch=$(dpkg --print-architecture)
+arch=${ARCH:-$host_arch}
+case "$arch" in
+  amd64) wheel_arch=x86_64 qemu=qemu-x86_64 ;;
+  arm64) wheel_arch=aarch64 qemu=qemu-aarch64 ;;
+  *) echo "build-base: ARCH=$arch is not amd64 or arm64" >&2; exit 64 ;;
+esac
 cache=${SPARK_CACHE_DIR:-/var/cache/swarming-spark}
 sources=${APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
 [ -r "$sources" ] || sources=/etc/apt/sources.list
@@ -37,7 +48,14 @@ case "$SPARK_VERSION/$suite" in
   3.5.*/trixie) echo "build-base: DEBIAN_SUITE=trixie ships Java 21, which SPARK_VERSION=$SPARK_VERSION does not support; use bookworm" >&2; exit 64 ;;
 esac
 
-stamp=$( { cat "$0"; echo "$SPARK_VERSION $suite"; } | sha256sum | cut -c1-16)
+# Another architecture's tags end in its name.
+[ -n "${BASE_IMAGE:-}" ] || [ "$arch" = "$host_arch" ] || image=$image-$arch
+if [ "$arch" != "$host_arch" ] && [ ! -e "/proc/sys/fs/binfmt_misc/$qemu" ]; then
+  echo "build-base: ARCH=$arch on an $host_arch host needs the $qemu binfmt handler (/proc/sys/fs/binfmt_misc/$qemu): install qemu-user-static (make host does, with binfmt-support)" >&2
+  exit 1
+fi
+
+stamp=$( { cat "$0"; echo "$SPARK_VERSION $suite $arch"; } | sha256sum | cut -c1-16)
 if [ "${FORCE:-0}" != 1 ] &&
    [ "$(docker image inspect -f '{{index .Config.Labels "swarming-spark.base"}}' "$image" 2>/dev/null)" = "$stamp" ]; then
   echo "build-base: $image is up to date ($stamp)"
@@ -53,18 +71,18 @@ trap 'rm -rf "$work"' EXIT
 include=$suite_pkgs,bash,procps,python3,ca-certificates,iproute2,libnss-wrapper
 add_user='chroot "$1" sh -c "groupadd --system --gid 185 spark && useradd --system --uid 185 --gid 185 --home-dir /opt/spark/work-dir --shell /bin/bash spark"'
 slim='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*'
-rootfs="$cache/rootfs-$suite-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"
+rootfs="$cache/rootfs-$suite-$arch-$(printf '%s\n' "$include" "$add_user" "$slim" | sha256sum | cut -c1-12).tar"
 if [ ! -s "$rootfs" ]; then
   echo "build-base: making the Debian root (mmdebstrap)"
   # The host's sources name its own suite; the same mirrors serve the other.
   sed -E "s/\b(bookworm|trixie)(-updates|-security)?\b/$suite\2/g" "$sources" > "$work/sources"
   case "$sources" in *.sources) mv "$work/sources" "$work/debian.sources"; sources="$work/debian.sources" ;;
     *) mv "$work/sources" "$work/sources.list"; sources="$work/sources.list" ;; esac
-  mmdebstrap --variant=apt --quiet --include="$include" \
+  mmdebstrap --variant=apt --quiet --architectures="$arch" --include="$include" \
     --customize-hook="$add_user" --customize-hook="$slim" \
     "$suite" "$work/rootfs.tar" "$sources"
   mv "$work/rootfs.tar" "$rootfs"
-  find "$cache" -maxdepth 1 -name "rootfs-$suite-*.tar" ! -path "$rootfs" -delete
+  find "$cache" -maxdepth 1 -name "rootfs-$suite-$arch-*.tar" ! -path "$rootfs" -delete
 fi
 
 dist="$cache/pyspark-$SPARK_VERSION"
@@ -88,10 +106,6 @@ fi
 listing=$(tar -tf "$rootfs")
 py=$(sed -n -E 's#^\.?/?usr/lib/python(3\.[0-9]+)/$#\1#p' <<<"$listing" | head -n1)
 [ -n "$py" ] || { echo "build-base: no usr/lib/python3.X in $rootfs" >&2; exit 1; }
-case "$(dpkg --print-architecture)" in
-  amd64) wheel_arch=x86_64 ;; arm64) wheel_arch=aarch64 ;;
-  *) echo "build-base: no wheels for $(dpkg --print-architecture)" >&2; exit 1 ;;
-esac
 mapfile -t sql_reqs < <(sed -n -E 's/^Requires-Dist: ([^;]+); extra == "sql"$/\1/p' "$dist"/pyspark-*.dist-info/METADATA)
 [ "${#sql_reqs[@]}" -gt 0 ] || { echo "build-base: pyspark $SPARK_VERSION names no sql extra" >&2; exit 1; }
 pylibs="$cache/pylibs-$SPARK_VERSION-$py-$wheel_arch-$(printf '%s\n' "${sql_reqs[@]}" | sha256sum | cut -c1-12)"
@@ -140,10 +154,36 @@ rm -rf "$ctx"
 
 echo "build-base: importing and assembling $image"
 raw="snufkin/spark-rootfs:$(basename "$rootfs" .tar | cut -d- -f2-)"
-docker image inspect "$raw" >/dev/null 2>&1 || docker import "$rootfs" "$raw" >/dev/null
+# docker import marks an image with the daemon's own architecture (its
+# --platform needs an experimental daemon), but docker load takes the
+# image's config as it is: the root goes in as a one-layer image in the
+# format docker save writes, its config naming the architecture.
+if [ "$(docker image inspect -f '{{.Architecture}}' "$raw" 2>/dev/null)" != "$arch" ]; then
+  img="$work/rootimg"
+  mkdir -p "$img"
+  ln "$rootfs" "$img/layer.tar" 2>/dev/null || cp "$rootfs" "$img/layer.tar"
+  python3 - "$img" "$arch" "$raw" <<'PY'
+import hashlib, json, sys
+d, arch, tag = sys.argv[1:]
+h = hashlib.sha256()
+with open(d + "/layer.tar", "rb") as f:
+    for b in iter(lambda: f.read(1 << 20), b""):
+        h.update(b)
+config = {"architecture": arch, "os": "linux", "config": {},
+          "rootfs": {"type": "layers", "diff_ids": ["sha256:" + h.hexdigest()]}}
+if arch == "arm64":
+    config["variant"] = "v8"
+config = json.dumps(config).encode()
+name = hashlib.sha256(config).hexdigest() + ".json"
+open(d + "/" + name, "wb").write(config)
+json.dump([{"Config": name, "RepoTags": [tag], "Layers": ["layer.tar"]}], open(d + "/manifest.json", "w"))
+PY
+  tar -C "$img" -cf - . | docker load -q >/dev/null
+  rm -rf "$img"
+fi
 # Earlier roots of this suite are 400 MB each; those no image is built on
 # any more go.
-docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -F ":$suite-" | grep -vxF "$raw" |
+docker images snufkin/spark-rootfs --format '{{.Repository}}:{{.Tag}}' | grep -F ":$suite-$arch-" | grep -vxF "$raw" |
   xargs -r docker rmi >/dev/null 2>&1 || true
 # JAVA_HOME from the root's list rather than an assumed version and
 # architecture.
@@ -161,5 +201,5 @@ WORKDIR /opt/spark/work-dir
 USER spark
 LABEL swarming-spark.base=$stamp org.apache.spark.version=$SPARK_VERSION swarming-spark.debian.suite=$suite
 DOCKERFILE
-docker build --quiet -t "$image" "$bctx" >/dev/null
+docker build --quiet --platform "linux/$arch" -t "$image" "$bctx" >/dev/null
 echo "build-base: built $image"

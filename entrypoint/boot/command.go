@@ -53,7 +53,7 @@ func versionCommand(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: version takes no arguments (got %q)", ErrUsage, args)
 	}
 	r := readRuntime(os.Environ())
-	for _, kv := range [][2]string{{"entrypoint", entrypointVersion()}, {"spark", r.Spark}, {"java", r.Java}, {"python", r.Python}} {
+	for _, kv := range [][2]string{{"entrypoint", entrypointVersion()}, {"spark", r.Spark}, {"java", r.Java}, {"python", r.Python}, {"arch", r.Arch}} {
 		v := kv[1]
 		if v == "" {
 			v = "unknown"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"time"
 
@@ -13,18 +14,20 @@ import (
 // runtimeView is explain's account of what a driver or Connect client must
 // match: the same Spark release and, for Python UDFs, the same Python minor
 // version as the executors (PySpark's worker refuses another one with
-// PYTHON_VERSION_MISMATCH). The images carry the same as labels.
+// PYTHON_VERSION_MISMATCH). The images carry the same as labels. Arch is
+// the machine's (GOARCH names: amd64, arm64), which the image's must be.
 type runtimeView struct {
 	Spark  string `json:"spark"`
 	Python string `json:"python"`
 	Java   string `json:"java"`
+	Arch   string `json:"arch"`
 }
 
 // readRuntime reads the versions from the container: the spark-core jar's
 // name, python3 (what executors start unless PYSPARK_PYTHON says
 // otherwise) and the JVM's java.version. What cannot be read is "".
 func readRuntime(env []string) runtimeView {
-	var r runtimeView
+	r := runtimeView{Arch: goruntime.GOARCH}
 	jars, _ := filepath.Glob(filepath.Join(sparkenv.Get(env, "SPARK_HOME"), "jars", "spark-core_*.jar"))
 	for _, j := range jars {
 		// spark-core_SCALA-VERSION.jar

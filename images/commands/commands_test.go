@@ -37,6 +37,9 @@ func TestCommandsInTheImages(t *testing.T) {
 			want("version", out, "spark "+spark+"\n")
 			want("version", out, "python 3.")
 			want("version", out, "java ")
+			// The binary's architecture is the image's.
+			arch := strings.TrimSpace(e2e.Run(t, "docker", "image", "inspect", "-f", "{{.Architecture}}", image))
+			want("version", out, "arch "+arch+"\n")
 			if strings.Contains(out, "entrypoint devel") || strings.Contains(out, "unknown") {
 				t.Errorf("version names no build or misses a version:\n%s", out)
 			}

@@ -41,6 +41,7 @@ type RuntimeVersions struct {
 	Spark  string `json:"spark"`
 	Python string `json:"python"`
 	Java   string `json:"java"`
+	Arch   string `json:"arch"`
 }
 
 // Runtime is the runtime block of `entrypoint explain` in container.

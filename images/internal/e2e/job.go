@@ -43,14 +43,16 @@ func Job(t *testing.T, masterURL, driverHost string, executors int) (bool, strin
 }
 
 // JobWith is Job with the driver's Python py, whose pyspark must be the
-// cluster's Spark line (PythonFor).
-func JobWith(t *testing.T, py, masterURL, driverHost string, executors int) (bool, string) {
+// cluster's Spark line (PythonFor), and sparkjob.py's further options
+// extra.
+func JobWith(t *testing.T, py, masterURL, driverHost string, executors int, extra ...string) (bool, string) {
 	t.Helper()
 	port := FreePortPair(t)
 	t.Logf("job: driver on the host: master %s, spark.driver.host=%s, driver ports %d/%d", masterURL, driverHost, port, port+1)
-	return runChecked(t, DriverEnv(), "job:", "result=500000500000 expected=500000500000", py, filepath.Join(Root, "scripts", "sparkjob.py"),
+	argv := append([]string{py, filepath.Join(Root, "scripts", "sparkjob.py"),
 		"--master", masterURL, "--driver-host", driverHost,
-		"--executors", strconv.Itoa(executors), "--driver-port", strconv.Itoa(port))
+		"--executors", strconv.Itoa(executors), "--driver-port", strconv.Itoa(port)}, extra...)
+	return runChecked(t, DriverEnv(), "job:", "result=500000500000 expected=500000500000", argv...)
 }
 
 // runChecked runs one of the scripts that print "PREFIX ... " lines and
