@@ -1,3 +1,5 @@
+//go:build trixie
+
 package links_test
 
 import (
@@ -18,7 +20,8 @@ import (
 // 2015 recipe's spark-shell and a PySpark spark-submit in the master
 // (executors run the driver's pickled functions on their own python3), and
 // the Connect server. The host's client is refused by the version check,
-// naming both Pythons, before it runs anything.
+// naming both Pythons, before it runs anything. Its own target, `make
+// test-trixie` (build tag trixie), keeps it out of make test's hour.
 func TestDockerRunLinksTrixie(t *testing.T) {
 	const suite = "trixie"
 	version := e2e.Versions(t)["SPARK_VERSION_DEFAULT"]
