@@ -22,7 +22,9 @@ const workers = 2
 func TestPrometheusScrape(t *testing.T) {
 	e2e.Require(t)
 	m := e2e.NewMatrix(t, "prometheus")
-	image := strings.TrimSpace(e2e.Run(t, "bash", filepath.Join(e2e.Root, "scripts", "debian-image.sh"), "snufkin/prometheus", "prometheus"))
+	// The image's name on standard output; the first call's progress on
+	// standard error.
+	image := strings.TrimSpace(e2e.Output(t, "bash", filepath.Join(e2e.Root, "scripts", "debian-image.sh"), "snufkin/prometheus", "prometheus"))
 	prefix := e2e.Name("prom")
 	res := e2e.NewResources(t, prefix)
 	network := prefix + "-spark"

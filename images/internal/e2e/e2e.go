@@ -85,6 +85,21 @@ func RunEnv(t *testing.T, env []string, argv ...string) string {
 	return out
 }
 
+// Output runs argv and returns its standard output alone, what a script
+// prints for its caller; its standard error is logged (progress) or, with
+// a failure, fatal.
+func Output(t *testing.T, argv ...string) string {
+	t.Helper()
+	var out, errs bytes.Buffer
+	if err := runTo(nil, &out, &errs, argv...); err != nil {
+		t.Fatalf("%s: %v\n%s%s", strings.Join(argv, " "), err, out.String(), errs.String())
+	}
+	if errs.Len() > 0 {
+		t.Log(strings.TrimSpace(errs.String()))
+	}
+	return out.String()
+}
+
 // Try runs argv and returns its combined output and error.
 func Try(argv ...string) (string, error) {
 	return TryEnv(nil, argv...)
