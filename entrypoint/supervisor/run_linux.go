@@ -136,10 +136,11 @@ func (s *sup) run() (int, error) {
 	s.leaveBeforeStart()
 	var reports <-chan report
 	var err error
-	if s.direct() {
+	direct := s.direct()
+	if direct {
 		reports, err = s.startDirect()
 	}
-	if !s.direct() || errors.Is(err, errPidfdRefused) {
+	if !direct || errors.Is(err, errPidfdRefused) {
 		reports, err = s.startWaiter()
 	}
 	if err != nil {
