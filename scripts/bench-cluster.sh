@@ -231,7 +231,7 @@ verdict() { awk -v x="$(med "$1")" -v lim="$2" 'BEGIN { print (x <= lim ? "yes" 
 ratio() { awk -v x="$(med "$1")" -v f="$(med "$2")" 'BEGIN { printf "%.2fx", x / f }'; }
 within_ratio() { awk -v x="$(med "$1")" -v f="$(med "$2")" -v r="$3" 'BEGIN { print (x <= r * f ? "yes" : "no") }'; }
 # mib SAMPLES: "median MiB (min–max)".
-mib() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.0f MiB (%.0f–%.0f)", m, a[1], a[NR]}'; }
+mib() { summary "$1" 0 MiB; }
 section=$(
   echo "## Cluster"
   echo

@@ -5,7 +5,10 @@
 now() { echo "$EPOCHREALTIME"; }
 # secs T0: seconds since the reading T0, two decimals.
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-# stats SAMPLES: "median s (min–max)" of space-separated samples.
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f s (%.1f–%.1f)", m, a[1], a[NR]}'; }
+# summary SAMPLES DIGITS UNIT: "median UNIT (min–max)" of space-separated
+# samples, each figure with DIGITS decimals.
+summary() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk -v d="$2" -v u="$3" '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; f = "%." d "f"; printf f " " u " (" f "–" f ")", m, a[1], a[NR]}'; }
+# stats SAMPLES: "median s (min–max)", one decimal.
+stats() { summary "$1" 1 s; }
 # med SAMPLES: the median of space-separated samples, two decimals.
 med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.2f", NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
