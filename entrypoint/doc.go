@@ -134,9 +134,12 @@
 //	                          spark-env.sh is sourced before the launcher runs, and a recovery mode chosen in its
 //	                          spark-defaults.conf or spark-env.sh leaves the master's state to Spark (see below)
 //	SPARK_DAEMON_JAVA_OPTS    master and worker JVM options (not the executors'); the entrypoint sets
-//	                          "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms32m" when it is unset: C1 only, the serial
-//	                          collector, a small first heap, about half the start CPU of Spark's defaults; set it
-//	                          (empty for Spark's own defaults) to choose; SPARK_DAEMON_MEMORY (the heap's ceiling) is Spark's 1g
+//	                          "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms32m -Xmn8m -XX:+UnlockDiagnosticVMOptions
+//	                          -XX:ArchiveRelocationMode=0" when it is unset: C1 only, the serial collector, a small
+//	                          first heap and young generation, class-data archives mapped at their own address
+//	                          (shared file pages, not private copies); about half the start CPU and two thirds of the
+//	                          idle memory of Spark's defaults; set it (empty for Spark's own defaults) to choose;
+//	                          SPARK_DAEMON_MEMORY (the heap's ceiling) is Spark's 1g
 //	SPARK_LAUNCHER_OPTS       JVM options of Spark's launcher, which the entrypoint runs as bin/spark-class does
 //	SPARK_SCALA_VERSION       the Scala version of Spark's jars (default: read from the name of
 //	                          $SPARK_HOME/jars/spark-core_*.jar); the launcher and the worker's executors need it
