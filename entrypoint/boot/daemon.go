@@ -31,8 +31,8 @@ import (
 //
 // Measured against Spark's defaults on one 2-core host (BENCHMARKS.md):
 // start CPU per node about half, formation of a master and a worker
-// 8.1-8.7 s down to 4.0-4.5 s, idle memory per container 149-153 MiB down
-// to 94-98 MiB. The heap's ceiling stays Spark's (SPARK_DAEMON_MEMORY, 1g).
+// 8.1-8.7 s down to 4.3-4.9 s, idle memory per container 149-153 MiB down
+// to 94-97 MiB. The heap's ceiling stays Spark's (SPARK_DAEMON_MEMORY, 1g).
 const daemonJavaOpts = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms32m -Xmn8m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 
 // daemonView is explain's "daemon": the master's or worker's own JVM
