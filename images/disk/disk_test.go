@@ -7,6 +7,7 @@
 package disk_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,11 +157,22 @@ func TestWorkerDisk(t *testing.T) {
 // worker starts with the application's options: read from each JVM's
 // /proc/PID/cmdline while the held application runs.
 func checkDaemonOpts(t *testing.T, worker string) bool {
-	// The images' SPARK_DAEMON_JAVA_OPTS (entrypoint/boot's default), each
-	// of which would hurt an executor: a C1-only JIT, one GC thread, an
-	// 8 MiB young generation.
-	daemonOpts := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms32m", "-Xmn8m", "-XX:ArchiveRelocationMode=0"}
 	t.Helper()
+	// The options the worker's entrypoint chose (explain's daemon, the
+	// images' default, which the explain goldens pin), each of which would
+	// hurt an executor: a C1-only JIT, one GC thread, an 8 MiB young
+	// generation.
+	var view struct {
+		Daemon struct {
+			JavaOpts string `json:"java_opts"`
+		} `json:"daemon"`
+	}
+	explained := e2e.Output(t, "docker", "exec", worker, "/usr/local/bin/entrypoint", "explain", "worker")
+	if err := json.Unmarshal([]byte(explained), &view); err != nil || view.Daemon.JavaOpts == "" {
+		t.Errorf("explain names no daemon options (%v):\n%s", err, explained)
+		return false
+	}
+	daemonOpts := strings.Fields(view.Daemon.JavaOpts)
 	out := e2e.Run(t, "docker", "exec", worker, "sh", "-c", `for p in /proc/[0-9]*; do
   c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
   case "$c" in
